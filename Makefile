@@ -1,0 +1,55 @@
+# OpticsERP developer entry points: `make demo` (scripted till day) and `make test` (everything CI runs).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PRETTIER_FILES := '**/*.{md,yaml,yml,json}'
+
+.PHONY: help venv deps demo test lint format test-fast test-poc test-load clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): appliance/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip==24.3.1
+	$(VPY) -m pip install -q -e 'appliance[test]'
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json
+	npm install --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+venv: $(STAMP) ## Create .venv with the appliance package and the test tools
+
+deps: ## Install the system packages the tests need (apt)
+	bash tests/setup/install-deps.sh
+
+demo: $(STAMP) ## Run the till stack on loopback through a scripted sales day
+	$(VPY) appliance/demo/day.py
+
+lint: $(STAMP) $(NODE_STAMP) ## ruff check + ruff format --check + prettier --check
+	$(VENV)/bin/ruff check appliance tests
+	$(VENV)/bin/ruff format --check appliance tests
+	npx --no-install prettier --check $(PRETTIER_FILES)
+
+format: $(STAMP) $(NODE_STAMP) ## Format everything with the project's tools
+	$(VENV)/bin/ruff format appliance tests
+	$(VENV)/bin/ruff check --fix appliance tests
+	npx --no-install prettier --write $(PRETTIER_FILES)
+
+test: deps $(STAMP) lint ## Install what the tests need and run every suite (what CI runs)
+	$(VPY) -m pytest tests
+
+test-fast: $(STAMP) ## Unit and integration suites only
+	$(VPY) -m pytest tests/unit tests/integration
+
+test-load: $(STAMP) ## Benchmarks with their printed figures
+	$(VPY) -m pytest -s tests/load
+
+clean: ## Remove the virtualenv, node_modules and caches
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

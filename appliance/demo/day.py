@@ -1,0 +1,182 @@
+"""``make demo``: a scripted sales day on a local till stack (KKT emulator on a pty + adapter under gunicorn).
+
+The day: open shift, sales of frames, lenses and sunglasses (VAT from product data), an e-receipt, a
+retried request that must not print twice, a KKT outage (register unplugged) during which sales are
+journaled as ``buffered`` and printed automatically when it comes back, a refund, a correction, X and Z
+reports. Finally every document of the emulator's FN is checked against the buffer.
+Everything runs on loopback in ./demo-run/ (git-ignored), which is kept for inspection.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import requests
+
+from kkt_adapter.devstack import AdapterProcess, EmulatorProcess
+
+RUN_DIR = Path.cwd() / "demo-run"
+POS_ID = "store01-till1"
+
+CATALOGUE = {
+    "frame": ("Оправа Ray-Ban RB5154", "8500.00", 6),  # corrective frames: VAT-exempt (1199 = 6)
+    "lens": ("Линза очковая 1.6 AR", "3200.00", 6),
+    "sun": ("Солнцезащитные очки Polaroid", "5400.00", 11),  # not corrective: 22 % (1199 = 11)
+    "case": ("Футляр для очков", "450.00", 11),
+    "cloth": ("Салфетка из микрофибры", "150.00", 11),
+}
+
+
+def line(key: str, qty: int = 1) -> dict:
+    name, price, vat = CATALOGUE[key]
+    return {"name": name, "price": price, "quantity": qty, "vat": vat}
+
+
+def sale(items: list[dict], method: str = "card", **extra) -> dict:
+    total = sum(round(float(i["price"]) * 100) * i["quantity"] for i in items)
+    return {
+        "pos_id": POS_ID,
+        "type": "sale",
+        "items": items,
+        "payments": [{"method": method, "amount": f"{total / 100:.2f}"}],
+        **extra,
+    }
+
+
+class Day:
+    def __init__(self, adapter: AdapterProcess, emulator: EmulatorProcess):
+        self.adapter = adapter
+        self.emulator = emulator
+        self.answers: list[tuple[str, dict]] = []
+
+    def say(self, text: str) -> None:
+        print(f"  {time.strftime('%H:%M:%S')}  {text}", flush=True)
+
+    def receipt(self, title: str, body: dict, key: str | None = None) -> dict:
+        key = key or str(uuid.uuid4())
+        started = time.monotonic()
+        resp = self.adapter.post_receipt(body, key)
+        ms = (time.monotonic() - started) * 1000
+        data = resp.json()
+        if resp.status_code != 200:
+            raise SystemExit(f"demo: {title} failed: {resp.status_code} {data}")
+        fd = data["fiscal_doc"]["fd_number"] if data["fiscal_doc"] else "-"
+        replay = " (replayed)" if resp.headers.get("Idempotent-Replayed") else ""
+        self.say(f"{title:<44} {data['status']:<9} FD {fd:<4} {ms:6.0f} ms{replay}")
+        self.answers.append((key, data))
+        return data
+
+    def admin(self, method: str, path: str) -> dict:
+        resp = requests.request(method, self.adapter.url + path, headers=self.adapter.admin(), timeout=60)
+        if resp.status_code >= 400:
+            raise SystemExit(f"demo: {path} failed: {resp.status_code} {resp.text}")
+        return resp.json()
+
+    def wait_printed(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = requests.get(self.adapter.url + "/v1/kkt/buffer/status", timeout=5).json()
+            if st["not_printed"] == 0:
+                return
+            time.sleep(0.2)
+        raise SystemExit("demo: buffered receipts were not printed after the KKT came back")
+
+    def run(self) -> None:
+        print("\n== Утро: открытие смены ==")
+        shift = self.admin("POST", "/v1/kkt/shift/open")
+        self.say(f"смена {shift['shift_number']} открыта, FD {shift['fd_number']}")
+
+        print("\n== Продажи ==")
+        first = self.receipt(
+            "очки: оправа + 2 линзы (НДС не облагается)", sale([line("frame"), line("lens", 2)])
+        )
+        self.receipt("солнцезащитные очки + футляр (НДС 22 %)", sale([line("sun"), line("case")], "cash"))
+        self.receipt(
+            "эл. чек на e-mail покупателя",
+            sale([line("cloth", 3)], buyer_contact="buyer@example.ru"),
+        )
+        key = str(uuid.uuid4())
+        body = sale([line("lens", 2)])
+        self.receipt("линзы (запрос)", body, key)
+        again = self.receipt("тот же запрос повторён POS (сеть моргнула)", body, key)
+        assert again["receipt_id"] == self.answers[-2][1]["receipt_id"]
+
+        print("\n== Сбой: ККТ отключена (кабель выдернут) ==")
+        self.emulator.control.silent(True)
+        buffered = [
+            self.receipt("продажа во время сбоя ККТ", sale([line("case")], "cash")),
+            self.receipt("ещё одна продажа во время сбоя", sale([line("frame")])),
+        ]
+        health = requests.get(self.adapter.url + "/v1/health", timeout=5).json()
+        self.say(f"health: {health['status']}, ККТ: {health['components']['kkt']['status']}")
+        print("\n== Восстановление: ККТ снова на связи ==")
+        self.emulator.control.silent(False)
+        self.wait_printed()
+        for data in buffered:
+            show = self.admin("GET", f"/v1/kkt/receipt/{data['receipt_id']}")
+            self.say(f"отложенный чек {data['receipt_id'][:8]}… напечатан, FD {show['fd_number']}")
+
+        print("\n== Возврат и коррекция ==")
+        refund = {**sale([line("frame")]), "type": "refund", "original_receipt_id": first["receipt_id"]}
+        self.receipt("возврат оправы по чеку покупки", refund)
+        correction = {
+            **sale([line("cloth")], "cash"),
+            "type": "correction",
+            "correction": {"type": 0, "basis_date": time.strftime("%Y-%m-%d"), "settlement": "sale"},
+        }
+        self.receipt("чек коррекции (продажа без чека)", correction)
+
+        print("\n== Вечер: отчёты ==")
+        x = self.admin("POST", "/v1/kkt/report/x")
+        self.say(f"X-отчёт по смене {x['shift_number']}")
+        z = self.admin("POST", "/v1/kkt/shift/close")
+        self.say(f"Z-отчёт: смена {z['shift_number']} закрыта, FD {z['fd_number']}")
+
+    def summary(self) -> int:
+        journal = self.emulator.control.journal()
+        receipts = [d for d in journal if d.get("type") in (3, 31)]
+        texts = Counter(d.get("text", "") for d in receipts)
+        duplicates = sum(n - 1 for n in texts.values() if n > 1)
+        db = sqlite3.connect(self.adapter.db_path)
+        rows = {
+            (fn, fd): rid
+            for rid, fn, fd in db.execute(
+                "SELECT id, fn_number, fd_number FROM receipts WHERE fd_number IS NOT NULL"
+            )
+        }
+        kinds = Counter(k for (k,) in db.execute("SELECT kind FROM receipts WHERE fiscal_status = 'printed'"))
+        orphans = [d for d in receipts if (d.get("fn_number"), d.get("fd")) not in rows]
+        events = Counter(e for (e,) in db.execute("SELECT event_type FROM buffer_events"))
+        print("\n== Итог дня ==")
+        print(f"  документов ФН: {len(journal)} (чеков {len(receipts)})")
+        print(f"  чеков в буфере напечатано: {dict(kinds)}")
+        print(f"  события журнала: {dict(events)}")
+        print(f"  дубликатов чеков в ФН: {duplicates}")
+        print(f"  документов ФН без строки в буфере: {len(orphans)}")
+        print(f"  данные прогона: {RUN_DIR}")
+        return 0 if duplicates == 0 and not orphans else 1
+
+
+def main() -> int:
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+    emulator = EmulatorProcess(RUN_DIR / "kkt").start()
+    adapter = AdapterProcess(RUN_DIR / "adapter", emulator.port, pos_id=POS_ID, capacity=200)
+    try:
+        adapter.start()
+        print(f"OpticsERP demo: адаптер {adapter.url}, ККТ-эмулятор {emulator.port}")
+        day = Day(adapter, emulator)
+        day.run()
+        return day.summary()
+    finally:
+        adapter.stop()
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

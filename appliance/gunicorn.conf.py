@@ -1,0 +1,38 @@
+"""gunicorn settings of the KKT adapter (read by ``kkt-adapter``; installed to /etc/kkt-adapter/).
+
+One worker on purpose: the serial port has exactly one owner, so the process that prints is the only
+one that may talk to the KKT. Threads serve concurrent HTTP requests around it.
+"""
+
+from kkt_adapter import config as _config
+from kkt_adapter import notify as _notify
+
+_cfg = _config.load()
+
+# Address from [http] listen (loopback by default; the store LAN only where Ansible opens it).
+bind = [_cfg.http.listen]
+# Exactly one process owns the serial port (see module docstring).
+workers = 1
+# Threaded worker: a slow print must not block health checks and metrics scrapes.
+worker_class = "gthread"
+# 8 threads: a till has 1-2 POS clients, plus Prometheus, the watchdog self-check and kktctl.
+threads = 8
+# Worker heartbeat timeout: the gthread main loop keeps beating while requests wait for the KKT.
+timeout = 60
+# On SIGTERM let the receipt in flight finish (a print takes seconds) before workers are killed.
+graceful_timeout = 30
+# Keep-alive for the POS browser's connection on the store LAN.
+keepalive = 5
+# The app is built in the worker (not preloaded) so the buffer connection and threads live there.
+preload_app = False
+# Logs go to stderr, which systemd sends to journald; no log files on the till.
+accesslog = "-"
+errorlog = "-"
+loglevel = _cfg.log.level
+# Bodies are capped by the app (413 as problem+json); keep gunicorn's header limits at defaults.
+proc_name = "kkt-adapter"
+
+
+def on_starting(server):
+    """Hide NOTIFY_SOCKET from the arbiter: READY=1 is sent by the worker once the app is usable."""
+    _notify.hide_socket_from_arbiter()

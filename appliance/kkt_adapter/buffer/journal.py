@@ -1,0 +1,386 @@
+"""Journal operations: every state change of a receipt and its event row commit in one transaction.
+
+Write transactions are ``BEGIN IMMEDIATE`` so that the HLC read-modify-write and the capacity check are
+serialised across every process that opens the buffer (adapter, sync runner, kktctl).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from kkt_adapter import hlc
+from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.models import BufferEvent, Dlq, HlcState, IdempotencyKey, KktState, Receipt, Shift
+
+#: Delivery statuses that occupy buffer capacity: accepted for delivery and not delivered yet.
+QUEUED = ("pending", "syncing")
+
+
+class IdempotencyConflict(Exception):
+    """The key was already used with a different request body."""
+
+
+class BufferFull(Exception):
+    """The buffer holds ``capacity`` undelivered receipts; accepting more would break the promise."""
+
+    def __init__(self, queued: int, capacity: int):
+        super().__init__(f"{queued} receipts awaiting delivery, capacity {capacity}")
+        self.queued = queued
+        self.capacity = capacity
+
+
+def canonical_hash(payload: Any) -> str:
+    """sha256 of the canonical JSON form: key order and whitespace do not change the hash."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def next_hlc() -> hlc.Timestamp:
+    """Issue the next HLC timestamp and persist it; call inside an IMMEDIATE transaction."""
+    row = HlcState.get_by_id(1)
+    ts = hlc.tick(hlc.Timestamp(row.wall_ms, row.logical), hlc.wall_clock_ms())
+    HlcState.update(wall_ms=ts.wall_ms, logical=ts.logical).where(HlcState.id == 1).execute()
+    return ts
+
+
+def merge_remote_hlc(remote: hlc.Timestamp) -> hlc.Timestamp:
+    """Merge a timestamp received from the server (HLC receive event) and persist the result."""
+    with database.atomic("IMMEDIATE"):
+        row = HlcState.get_by_id(1)
+        ts = hlc.receive(hlc.Timestamp(row.wall_ms, row.logical), remote, hlc.wall_clock_ms())
+        HlcState.update(wall_ms=ts.wall_ms, logical=ts.logical).where(HlcState.id == 1).execute()
+        return ts
+
+
+def current_hlc() -> hlc.Timestamp:
+    row = HlcState.get_by_id(1)
+    return hlc.Timestamp(row.wall_ms, row.logical)
+
+
+def add_event(event_type: str, receipt_id: str | None = None, **metadata: Any) -> BufferEvent:
+    """Append one event with a fresh HLC timestamp; call inside an IMMEDIATE transaction."""
+    ts = next_hlc()
+    return BufferEvent.create(
+        event_type=event_type,
+        receipt=receipt_id,
+        timestamp=hlc.wall_clock_ms(),
+        hlc=str(ts),
+        metadata=_dumps(metadata) if metadata else None,
+    )
+
+
+# --- receipts: acceptance and idempotency ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Accepted:
+    receipt: Receipt
+    key: IdempotencyKey
+    created: bool  # False: the key was seen before (a retry)
+
+
+def accept_receipt(
+    key: str,
+    request: dict[str, Any],
+    *,
+    pos_id: str,
+    kind: str,
+    total: int,
+    capacity: int,
+    original_receipt_id: str | None = None,
+) -> Accepted:
+    """Journal a new receipt under ``key``, or return the existing one for a retry of the same request."""
+    request_hash = canonical_hash(request)
+    with database.atomic("IMMEDIATE"):
+        existing = IdempotencyKey.get_or_none(IdempotencyKey.key == key)
+        if existing is not None:
+            if existing.request_hash != request_hash:
+                raise IdempotencyConflict(key)
+            return Accepted(existing.receipt, existing, created=False)
+        queued = (
+            Receipt.select().where(Receipt.status.in_(QUEUED), Receipt.fiscal_status != "rejected").count()
+        )
+        if queued >= capacity:
+            raise BufferFull(queued, capacity)
+        ts = next_hlc()
+        receipt = Receipt.create(
+            id=str(uuid.uuid4()),
+            pos_id=pos_id,
+            kind=kind,
+            created_at=int(time.time()),
+            hlc_local_time=ts.wall_ms,
+            hlc_logical_counter=ts.logical,
+            fiscal_doc=_dumps({"request": request}),
+            total=total,
+            original_receipt=original_receipt_id,
+        )
+        idem = IdempotencyKey.create(
+            key=key, request_hash=request_hash, receipt=receipt, created_at=int(time.time())
+        )
+        add_event("receipt_added", receipt.id, idempotency_key=key, kind=kind, total=total)
+        return Accepted(receipt, idem, created=True)
+
+
+def store_response(key: str, status_code: int, response: dict[str, Any]) -> None:
+    with database.atomic("IMMEDIATE"):
+        IdempotencyKey.update(status_code=status_code, response=_dumps(response)).where(
+            IdempotencyKey.key == key
+        ).execute()
+
+
+def get_key(key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.get_or_none(IdempotencyKey.key == key)
+
+
+def get_receipt(receipt_id: str) -> Receipt | None:
+    return Receipt.get_or_none(Receipt.id == receipt_id)
+
+
+# --- fiscal state machine (docs/receipt-state-machine.md) -----------------------------------------
+
+
+def start_print(receipt_id: str, fd_before: int, fn_number: str) -> None:
+    """accepted -> printing, with the FN's last FD recorded *before* any fiscal command is sent."""
+    with database.atomic("IMMEDIATE"):
+        updated = (
+            Receipt.update(
+                fiscal_status="printing",
+                fd_before=fd_before,
+                fn_number=fn_number,
+                print_attempts=Receipt.print_attempts + 1,
+            )
+            .where(Receipt.id == receipt_id, Receipt.fiscal_status == "accepted")
+            .execute()
+        )
+        if updated != 1:
+            raise RuntimeError(f"receipt {receipt_id} is not in state accepted")
+        add_event("print_started", receipt_id, fd_before=fd_before, fn_number=fn_number)
+        _update_kkt_state(fn_number, fd_before)
+
+
+def mark_printed(
+    receipt_id: str,
+    *,
+    fn_number: str,
+    fd_number: int,
+    fiscal_sign: int,
+    fiscal_datetime: str,
+    shift_number: int | None,
+    via: str,
+) -> Receipt:
+    """printing -> printed (``via`` = "print" or "reconcile"); stores the FN's answer in fiscal_doc."""
+    event = "receipt_printed" if via == "print" else "reconciled_printed"
+    with database.atomic("IMMEDIATE"):
+        receipt = Receipt.get_by_id(receipt_id)
+        if receipt.fiscal_status != "printing":
+            raise RuntimeError(f"receipt {receipt_id} is {receipt.fiscal_status}, not printing")
+        doc = json.loads(receipt.fiscal_doc)
+        doc["fiscal"] = {
+            "fn_number": fn_number,
+            "fd_number": fd_number,
+            "fiscal_sign": fiscal_sign,
+            "issued_at": fiscal_datetime,
+            "shift_number": shift_number,
+        }
+        Receipt.update(
+            fiscal_status="printed",
+            fn_number=fn_number,
+            fd_number=fd_number,
+            fiscal_sign=fiscal_sign,
+            fiscal_datetime=fiscal_datetime,
+            shift_number=shift_number,
+            fiscal_doc=_dumps(doc),
+            last_error=None,
+        ).where(Receipt.id == receipt_id).execute()
+        add_event(event, receipt_id, fd_number=fd_number, fiscal_sign=fiscal_sign, fn_number=fn_number)
+        _update_kkt_state(fn_number, fd_number)
+        return Receipt.get_by_id(receipt_id)
+
+
+def mark_not_printed(receipt_id: str, reason: str, *, reconciled: bool) -> None:
+    """printing -> accepted: the FN proves (or the device refused) that nothing was fiscalized."""
+    with database.atomic("IMMEDIATE"):
+        Receipt.update(fiscal_status="accepted", last_error=reason).where(
+            Receipt.id == receipt_id, Receipt.fiscal_status == "printing"
+        ).execute()
+        add_event("reconciled_not_printed" if reconciled else "print_failed", receipt_id, reason=reason)
+
+
+def mark_unknown(receipt_id: str, reason: str) -> None:
+    """printing stays printing: the device did not answer; the outcome is decided by reconciliation."""
+    with database.atomic("IMMEDIATE"):
+        Receipt.update(last_error=reason).where(Receipt.id == receipt_id).execute()
+        add_event("print_unknown", receipt_id, reason=reason)
+
+
+def note_waiting(receipt_id: str, reason: str) -> None:
+    """Record why an accepted receipt is still waiting for the KKT (no state change, no event)."""
+    with database.atomic("IMMEDIATE"):
+        Receipt.update(last_error=reason).where(Receipt.id == receipt_id).execute()
+
+
+def mark_rejected(receipt_id: str, reason: str, code: int | None = None) -> None:
+    """accepted|printing -> rejected: the KKT refuses this receipt for a reason retries cannot fix."""
+    with database.atomic("IMMEDIATE"):
+        Receipt.update(fiscal_status="rejected", last_error=reason).where(
+            Receipt.id == receipt_id, Receipt.fiscal_status.in_(("accepted", "printing"))
+        ).execute()
+        add_event("receipt_rejected", receipt_id, reason=reason, device_code=code)
+
+
+def receipts_in(fiscal_status: str, limit: int | None = None) -> list[Receipt]:
+    query = (
+        Receipt.select()
+        .where(Receipt.fiscal_status == fiscal_status)
+        .order_by(Receipt.hlc_local_time, Receipt.hlc_logical_counter)
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(query)
+
+
+def events_for(receipt_id: str) -> list[BufferEvent]:
+    return list(BufferEvent.select().where(BufferEvent.receipt == receipt_id).order_by(BufferEvent.id))
+
+
+#: Fiscal state machine: (state, event) -> next state; events not listed leave the state as it is.
+FISCAL_TRANSITIONS = {
+    (None, "receipt_added"): "accepted",
+    ("accepted", "print_started"): "printing",
+    ("printing", "receipt_printed"): "printed",
+    ("printing", "reconciled_printed"): "printed",
+    ("printing", "print_failed"): "accepted",
+    ("printing", "reconciled_not_printed"): "accepted",
+    ("printing", "print_unknown"): "printing",
+    ("accepted", "receipt_rejected"): "rejected",
+    ("printing", "receipt_rejected"): "rejected",
+}
+
+
+def replay_fiscal_status(event_types: Iterable[str]) -> str | None:
+    """Re-derive a receipt's fiscal status from its events; raises on an impossible transition."""
+    state: str | None = None
+    for event in event_types:
+        key = (state, event)
+        if key in FISCAL_TRANSITIONS:
+            state = FISCAL_TRANSITIONS[key]
+        elif event in {e for _, e in FISCAL_TRANSITIONS}:
+            raise ValueError(f"impossible transition: {state} --{event}-->")
+    return state
+
+
+# --- shifts and KKT state ---------------------------------------------------------------------------
+
+
+def _update_kkt_state(fn_number: str, last_fd: int) -> None:
+    KktState.update(fn_number=fn_number, last_fd_seen=last_fd, updated_at=int(time.time())).where(
+        KktState.id == 1
+    ).execute()
+
+
+def record_shift_opened(fn_number: str, number: int, fd_number: int) -> None:
+    with database.atomic("IMMEDIATE"):
+        Shift.insert(
+            fn_number=fn_number, number=number, status="open", opened_at=int(time.time()), open_fd=fd_number
+        ).on_conflict_ignore().execute()
+        add_event("shift_opened", None, fn_number=fn_number, shift_number=number, fd_number=fd_number)
+        _update_kkt_state(fn_number, fd_number)
+
+
+def record_shift_closed(fn_number: str, number: int, fd_number: int) -> None:
+    with database.atomic("IMMEDIATE"):
+        updated = (
+            Shift.update(status="closed", closed_at=int(time.time()), close_fd=fd_number)
+            .where(Shift.fn_number == fn_number, Shift.number == number)
+            .execute()
+        )
+        if not updated:  # opened before this buffer existed (e.g. a replaced till disk)
+            Shift.create(
+                fn_number=fn_number,
+                number=number,
+                status="closed",
+                opened_at=int(time.time()),
+                closed_at=int(time.time()),
+                close_fd=fd_number,
+            )
+        add_event("shift_closed", None, fn_number=fn_number, shift_number=number, fd_number=fd_number)
+        _update_kkt_state(fn_number, fd_number)
+
+
+def record_x_report(shift_number: int | None) -> None:
+    with database.atomic("IMMEDIATE"):
+        add_event("x_report", None, shift_number=shift_number)
+
+
+def open_shift_number() -> int | None:
+    shift = Shift.select().where(Shift.status == "open").order_by(Shift.id.desc()).first()
+    return shift.number if shift else None
+
+
+def fd_taken(fn_number: str, fd: int, receipt_id: str) -> bool:
+    """True when another receipt already owns this FD (one FN document never matches two receipts)."""
+    return (
+        Receipt.select()
+        .where(Receipt.fn_number == fn_number, Receipt.fd_number == fd, Receipt.id != receipt_id)
+        .exists()
+    )
+
+
+def kkt_state() -> KktState:
+    return KktState.get_by_id(1)
+
+
+# --- status -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BufferStatus:
+    total_capacity: int
+    current_queued: int
+    percent_full: float
+    not_printed: int  # accepted or printing: journaled, not yet fiscalized
+    rejected: int
+    dlq_size: int
+    oldest_pending_age_seconds: float | None
+
+
+def buffer_status(capacity: int) -> BufferStatus:
+    queued_q = Receipt.select().where(Receipt.status.in_(QUEUED), Receipt.fiscal_status != "rejected")
+    queued = queued_q.count()
+    oldest = queued_q.order_by(Receipt.created_at).first()
+    return BufferStatus(
+        total_capacity=capacity,
+        current_queued=queued,
+        percent_full=round(100.0 * queued / capacity, 2),
+        not_printed=Receipt.select().where(Receipt.fiscal_status.in_(("accepted", "printing"))).count(),
+        rejected=Receipt.select().where(Receipt.fiscal_status == "rejected").count(),
+        dlq_size=Dlq.select().where(Dlq.resolved_at.is_null()).count(),
+        oldest_pending_age_seconds=(max(0.0, time.time() - oldest.created_at) if oldest else None),
+    )
+
+
+def list_receipts(
+    limit: int = 50, fiscal_status: str | None = None, status: str | None = None
+) -> list[Receipt]:
+    query = Receipt.select().order_by(Receipt.hlc_local_time.desc(), Receipt.hlc_logical_counter.desc())
+    if fiscal_status:
+        query = query.where(Receipt.fiscal_status == fiscal_status)
+    if status:
+        query = query.where(Receipt.status == status)
+    return list(query.limit(limit))
+
+
+def probe_writable() -> None:
+    """Take the write lock and commit a no-op update: raises if the buffer cannot be written."""
+    with database.atomic("IMMEDIATE"):
+        HlcState.update(wall_ms=HlcState.wall_ms).where(HlcState.id == 1).execute()

@@ -1,0 +1,167 @@
+"""Peewee models of the buffer: receipts, idempotency keys, events, DLQ, shifts, KKT and HLC state."""
+
+from __future__ import annotations
+
+import peewee
+
+from kkt_adapter.buffer.db import database
+
+#: Delivery status of a receipt (owner's plan): pending until delivered, syncing while a runner holds it.
+SYNC_STATUSES = ("pending", "syncing", "synced", "failed")
+#: Fiscal status (phase 1): accepted = journaled, printing = sent to the KKT with the FN's last FD
+#: recorded, printed = FD/FP stored, rejected = the KKT refused this receipt for good.
+FISCAL_STATUSES = ("accepted", "printing", "printed", "rejected")
+RECEIPT_KINDS = ("sale", "refund", "correction")
+
+EVENT_TYPES = (
+    # owner's plan
+    "receipt_added",
+    "receipt_synced",
+    "receipt_failed",
+    "circuit_opened",
+    "circuit_closed",
+    "sync_started",
+    "sync_completed",
+    # fiscal state machine (docs/receipt-state-machine.md)
+    "print_started",
+    "receipt_printed",
+    "print_failed",
+    "print_unknown",
+    "reconciled_printed",
+    "reconciled_not_printed",
+    "receipt_rejected",
+    # shift and reports
+    "shift_opened",
+    "shift_closed",
+    "x_report",
+)
+
+
+def _check(column: str, values: tuple[str, ...]) -> peewee.SQL:
+    return peewee.Check(f"{column} IN ({', '.join(repr(v) for v in values)})")
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Receipt(BaseModel):
+    id = peewee.CharField(primary_key=True, max_length=36)  # UUIDv4
+    pos_id = peewee.CharField(max_length=64)
+    kind = peewee.CharField(max_length=16, constraints=[_check("kind", RECEIPT_KINDS)])
+    created_at = peewee.IntegerField()  # unix seconds (wall clock, for humans)
+    hlc_local_time = peewee.BigIntegerField()  # HLC wall part, ms
+    hlc_logical_counter = peewee.IntegerField()
+    hlc_server_time = peewee.BigIntegerField(null=True)  # set at delivery (next issue)
+    fiscal_doc = peewee.TextField()  # JSON: the validated request, and the FN's answer once printed
+    total = peewee.BigIntegerField()  # kopecks
+    status = peewee.CharField(max_length=16, default="pending", constraints=[_check("status", SYNC_STATUSES)])
+    fiscal_status = peewee.CharField(
+        max_length=16, default="accepted", constraints=[_check("fiscal_status", FISCAL_STATUSES)]
+    )
+    fd_before = peewee.BigIntegerField(null=True)  # FN's last FD read just before printing
+    fn_number = peewee.CharField(max_length=16, null=True)
+    fd_number = peewee.BigIntegerField(null=True)
+    fiscal_sign = peewee.BigIntegerField(null=True)
+    fiscal_datetime = peewee.CharField(max_length=32, null=True)
+    shift_number = peewee.IntegerField(null=True)
+    print_attempts = peewee.IntegerField(default=0)
+    retry_count = peewee.IntegerField(default=0)
+    last_error = peewee.TextField(null=True)
+    synced_at = peewee.IntegerField(null=True)
+    original_receipt = peewee.ForeignKeyField("self", null=True, backref="refunds", on_delete="RESTRICT")
+
+    class Meta:
+        table_name = "receipts"
+        indexes = (
+            (("status",), False),
+            (("fiscal_status",), False),
+            (("created_at",), False),
+            (("hlc_server_time", "hlc_local_time", "hlc_logical_counter"), False),
+            (("fn_number", "fd_number"), True),
+        )
+
+
+class IdempotencyKey(BaseModel):
+    key = peewee.CharField(primary_key=True, max_length=36)
+    request_hash = peewee.CharField(max_length=64)  # sha256 of the canonical request JSON
+    receipt = peewee.ForeignKeyField(Receipt, backref="keys", on_delete="RESTRICT")
+    status_code = peewee.IntegerField(null=True)  # null until the first answer was stored
+    response = peewee.TextField(null=True)  # JSON of the stored answer
+    created_at = peewee.IntegerField()
+
+    class Meta:
+        table_name = "idempotency_keys"
+
+
+class BufferEvent(BaseModel):
+    id = peewee.AutoField()
+    event_type = peewee.CharField(max_length=32, constraints=[_check("event_type", EVENT_TYPES)])
+    receipt = peewee.ForeignKeyField(Receipt, null=True, column_name="receipt_id", on_delete="RESTRICT")
+    timestamp = peewee.BigIntegerField()  # unix ms (wall clock)
+    hlc = peewee.CharField(max_length=24)  # HLC of the event, fixed-width sortable text
+    metadata = peewee.TextField(null=True)  # JSON
+
+    class Meta:
+        table_name = "buffer_events"
+        indexes = ((("receipt", "id"), False),)
+
+
+class Dlq(BaseModel):
+    id = peewee.CharField(primary_key=True, max_length=36)
+    original_receipt = peewee.ForeignKeyField(
+        Receipt, column_name="original_receipt_id", on_delete="RESTRICT"
+    )
+    failed_at = peewee.IntegerField()
+    reason = peewee.TextField()
+    fiscal_doc = peewee.TextField()
+    retry_attempts = peewee.IntegerField()
+    last_error = peewee.TextField(null=True)
+    resolved_at = peewee.IntegerField(null=True)
+    resolved_by = peewee.CharField(max_length=64, null=True)
+
+    class Meta:
+        table_name = "dlq"
+
+
+class Shift(BaseModel):
+    id = peewee.AutoField()
+    fn_number = peewee.CharField(max_length=16)
+    number = peewee.IntegerField()
+    status = peewee.CharField(max_length=8, constraints=[_check("status", ("open", "closed"))])
+    opened_at = peewee.IntegerField()
+    open_fd = peewee.BigIntegerField(null=True)
+    closed_at = peewee.IntegerField(null=True)
+    close_fd = peewee.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "shifts"
+        indexes = ((("fn_number", "number"), True),)
+
+
+class KktState(BaseModel):
+    """Single row (id=1): what the adapter last learned from the FN."""
+
+    id = peewee.IntegerField(primary_key=True)
+    fn_number = peewee.CharField(max_length=16, null=True)
+    last_fd_seen = peewee.BigIntegerField(null=True)
+    updated_at = peewee.IntegerField(null=True)
+
+    class Meta:
+        table_name = "kkt_state"
+
+
+class HlcState(BaseModel):
+    """Single row (id=1): the last HLC timestamp issued by any process on this till."""
+
+    id = peewee.IntegerField(primary_key=True)
+    wall_ms = peewee.BigIntegerField()
+    logical = peewee.IntegerField()
+
+    class Meta:
+        table_name = "hlc_state"
+
+
+ALL_MODELS = (Receipt, IdempotencyKey, BufferEvent, Dlq, Shift, KktState, HlcState)

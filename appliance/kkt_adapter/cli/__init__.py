@@ -1,0 +1,1 @@
+"""Console entry points: kkt-adapter (gunicorn launcher) and kktctl (admin CLI)."""

@@ -1,0 +1,32 @@
+"""``kkt-adapter``: run the adapter under gunicorn with the project's gunicorn.conf.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+#: Installed location (till_adapter role); the repository copy is used when running from a checkout.
+INSTALLED_CONF = "/etc/kkt-adapter/gunicorn.conf.py"
+REPO_CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from gunicorn.app.wsgiapp import run
+
+    conf = os.environ.get("KKT_ADAPTER_GUNICORN_CONF") or (
+        INSTALLED_CONF if Path(INSTALLED_CONF).exists() else str(REPO_CONF)
+    )
+    sys.argv = [
+        "kkt-adapter",
+        "--config",
+        conf,
+        *(argv if argv is not None else sys.argv[1:]),
+        "kkt_adapter.wsgi:app",
+    ]
+    run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

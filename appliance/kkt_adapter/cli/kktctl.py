@@ -1,0 +1,216 @@
+"""``kktctl``: the till admin's CLI. Human-readable output by default, ``--json`` for scripts.
+
+Operations that need the KKT go through the adapter's HTTP API (the adapter is the port's only owner);
+receipt listings read the buffer directly, so they work even when the adapter is down.
+Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 adapter unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from kkt_adapter import config as config_mod
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_FAILED, payload: Any = None):
+        super().__init__(message)
+        self.code = code
+        self.payload = payload
+
+
+class Api:
+    """Minimal client of the adapter's HTTP API."""
+
+    def __init__(self, base: str, token: str, timeout: float):
+        self.base = base.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def call(self, method: str, path: str, admin: bool = False) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if admin and self.token else {}
+        try:
+            resp = requests.request(method, self.base + path, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise CliError(f"adapter unreachable at {self.base}: {exc}", EXIT_UNREACHABLE) from None
+        try:
+            body = resp.json()
+        except ValueError:
+            body = {"detail": resp.text[:200]}
+        if resp.status_code >= 400:
+            detail = body.get("detail") or body.get("title") if isinstance(body, dict) else body
+            raise CliError(f"{resp.status_code} {body.get('code', '')}: {detail}", EXIT_FAILED, body)
+        return body
+
+
+def _base_url(cfg: config_mod.Config) -> str:
+    host, _, port = cfg.http.listen.rpartition(":")
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 - mapping a wildcard bind to loopback
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def _open_buffer(cfg: config_mod.Config) -> None:
+    from kkt_adapter.buffer import db
+
+    if not Path(cfg.buffer.path).exists():
+        raise CliError(f"no buffer database at {cfg.buffer.path}")
+    db.open_database(cfg.buffer.path, cfg.buffer.busy_timeout_ms, cfg.buffer.wal_autocheckpoint_pages)
+
+
+# --- commands ---------------------------------------------------------------------------------------
+
+
+def cmd_status(args, cfg, api) -> tuple[Any, str]:
+    result: dict[str, Any] = {}
+    try:
+        result["health"] = api.call("GET", "/v1/health")
+    except CliError as exc:
+        if exc.payload is None and exc.code != EXIT_UNREACHABLE:
+            raise
+        result["health"] = exc.payload or {"status": "unreachable", "detail": str(exc)}
+    _open_buffer(cfg)
+    from kkt_adapter.buffer import journal
+
+    st = journal.buffer_status(cfg.buffer.capacity)
+    result["buffer"] = st.__dict__
+    h = result["health"]
+    kkt = h.get("components", {}).get("kkt", {})
+    lines = [
+        f"till        {cfg.pos_id}",
+        f"adapter     {h.get('status')}" + (f" ({h.get('detail')})" if h.get("detail") else ""),
+        f"kkt         {kkt.get('status', 'unknown')}" + (f" - {kkt['detail']}" if kkt.get("detail") else ""),
+        f"buffer      {st.current_queued}/{st.total_capacity} awaiting delivery ({st.percent_full:.0f}%)",
+        f"not printed {st.not_printed}   rejected {st.rejected}   dlq {st.dlq_size}",
+    ]
+    if h.get("status") == "unreachable":
+        raise CliError("\n".join(lines), EXIT_UNREACHABLE, result)
+    return result, "\n".join(lines)
+
+
+def _receipt_line(r: dict) -> str:
+    fd = f"FD {r['fd_number']}" if r.get("fd_number") else "-"
+    return (
+        f"{r['receipt_id']}  {r['kind']:<10} {r['total']:>12}  {r['fiscal_status']:<9} {r['status']:<8} {fd}"
+    )
+
+
+def cmd_receipts_list(args, cfg, api) -> tuple[Any, str]:
+    _open_buffer(cfg)
+    from kkt_adapter.buffer import journal
+    from kkt_adapter.web.receipts import receipt_view
+
+    rows = [receipt_view(r) for r in journal.list_receipts(args.limit, args.fiscal_status, args.status)]
+    header = f"{'receipt id':<36}  {'kind':<10} {'total':>12}  {'fiscal':<9} {'delivery':<8} fd"
+    return rows, "\n".join([header, *(_receipt_line(r) for r in rows)]) if rows else "no receipts"
+
+
+def cmd_receipts_show(args, cfg, api) -> tuple[Any, str]:
+    _open_buffer(cfg)
+    from kkt_adapter.buffer import journal
+    from kkt_adapter.web.receipts import receipt_view
+
+    receipt = journal.get_receipt(args.receipt_id)
+    if receipt is None:
+        raise CliError(f"no receipt {args.receipt_id}")
+    view = receipt_view(receipt)
+    view["document"] = json.loads(receipt.fiscal_doc)
+    view["events"] = [
+        {"type": e.event_type, "hlc": e.hlc, "metadata": json.loads(e.metadata or "{}")}
+        for e in journal.events_for(receipt.id)
+    ]
+    text = [f"{k:<16}{v}" for k, v in view.items() if k not in ("document", "events")]
+    text.append("events:")
+    text += [
+        f"  {e['hlc']}  {e['type']:<24} {json.dumps(e['metadata'], ensure_ascii=False)}"
+        for e in view["events"]
+    ]
+    return view, "\n".join(text)
+
+
+def cmd_shift(args, cfg, api) -> tuple[Any, str]:
+    body = api.call("POST", f"/v1/kkt/shift/{args.action}")
+    verb = "opened" if args.action == "open" else "closed (Z report printed)"
+    return body, f"shift {body['shift_number']} {verb}, FD {body['fd_number']}"
+
+
+def cmd_x_report(args, cfg, api) -> tuple[Any, str]:
+    body = api.call("POST", "/v1/kkt/report/x")
+    return body, f"X report printed for shift {body['shift_number']}"
+
+
+def cmd_fn_status(args, cfg, api) -> tuple[Any, str]:
+    body = api.call("GET", "/v1/kkt/fn")
+    return body, "\n".join(f"{k:<22}{v}" for k, v in body.items())
+
+
+def cmd_reconcile(args, cfg, api) -> tuple[Any, str]:
+    body = api.call("POST", "/v1/kkt/reconcile", admin=True)
+    return body, f"reconciled; {body['printed']} waiting receipt(s) printed"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kktctl", description="OpticsERP till administration")
+    p.add_argument(
+        "--config", help="config file (default: $KKT_ADAPTER_CONFIG or /etc/kkt-adapter/config.toml)"
+    )
+    p.add_argument("--url", help="adapter base URL (default: from [http] listen)")
+    p.add_argument("--token", help="admin token (default: from [admin] token)")
+    p.add_argument(
+        "--timeout", type=float, default=60.0, help="HTTP timeout, seconds (Z reports take a while)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("status", help="adapter, KKT and buffer state").set_defaults(func=cmd_status)
+    rc = sub.add_parser("receipts", help="journaled receipts").add_subparsers(dest="sub", required=True)
+    ls = rc.add_parser("list", help="newest first")
+    ls.add_argument("--limit", type=int, default=20)
+    ls.add_argument("--fiscal-status", choices=["accepted", "printing", "printed", "rejected"])
+    ls.add_argument("--status", choices=["pending", "syncing", "synced", "failed"])
+    ls.set_defaults(func=cmd_receipts_list)
+    show = rc.add_parser("show", help="one receipt with its events")
+    show.add_argument("receipt_id")
+    show.set_defaults(func=cmd_receipts_show)
+    sh = sub.add_parser("shift", help="open or close (Z report) the shift")
+    sh.add_argument("action", choices=["open", "close"])
+    sh.set_defaults(func=cmd_shift)
+    sub.add_parser("x-report", help="print an X report").set_defaults(func=cmd_x_report)
+    sub.add_parser("fn-status", help="FN state, last FD, expiry, OFD queue").set_defaults(func=cmd_fn_status)
+    sub.add_parser("reconcile", help="settle receipts in doubt with the FN, print waiting ones").set_defaults(
+        func=cmd_reconcile
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        cfg = config_mod.load(args.config)
+    except config_mod.ConfigError as exc:
+        print(f"kktctl: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    api = Api(
+        args.url or _base_url(cfg), args.token if args.token is not None else cfg.admin.token, args.timeout
+    )
+    try:
+        payload, text = args.func(args, cfg, api)
+    except CliError as exc:
+        if args.json and exc.payload is not None:
+            print(json.dumps(exc.payload, ensure_ascii=False, indent=2, default=str))
+        print(f"kktctl: {exc}", file=sys.stderr)
+        return exc.code
+    print(json.dumps(payload, ensure_ascii=False, indent=2, default=str) if args.json else text)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Adapter configuration: documented defaults, overlaid by a TOML file, overlaid by environment variables.
+
+File: ``$KKT_ADAPTER_CONFIG`` or ``/etc/kkt-adapter/config.toml`` (a missing file means "all defaults").
+Environment: ``KKT_ADAPTER_<SECTION>__<KEY>`` (e.g. ``KKT_ADAPTER_KKT__PORT=/dev/pts/4``); top-level keys
+use ``KKT_ADAPTER_<KEY>`` (e.g. ``KKT_ADAPTER_POS_ID``). Values from the environment are parsed as the type
+of the default they replace. Unknown keys are an error: a typo must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PATH = "/etc/kkt-adapter/config.toml"
+ENV_PREFIX = "KKT_ADAPTER_"
+#: Variables with the prefix that are not settings: the config path itself and the gunicorn.conf path.
+RESERVED_ENV = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "GUNICORN_CONF"}
+
+
+class ConfigError(ValueError):
+    """The configuration file or an override is invalid."""
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    # Loopback by default: the store LAN is opened explicitly per till by Ansible (and nftables).
+    listen: str = "127.0.0.1:8765"
+    # Largest accepted request body; a 100-line receipt is ~20 KiB, so 64 KiB leaves room and stops abuse.
+    max_body_bytes: int = 65536
+    # How long a receipt request waits for the KKT while another receipt is printing; after that it is
+    # answered "buffered" and printed by the background printer. Bounds how long a jammed KKT can hold
+    # request threads (the watchdog's self-check needs a free one).
+    kkt_wait_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class BufferConfig:
+    path: str = "/var/lib/kkt-adapter/buffer.db"
+    # Owner's plan: 200 receipts awaiting delivery; at 100 % new receipts get 503 buffer_full.
+    capacity: int = 200
+    # Writers from other processes (sync, backup) hold the lock for milliseconds; 5 s absorbs any burst.
+    busy_timeout_ms: int = 5000
+    # Checkpoint the WAL every 100 pages (~400 KiB, owner's plan): short recovery, small backups.
+    wal_autocheckpoint_pages: int = 100
+
+
+@dataclass(frozen=True)
+class KktConfig:
+    # Stable name created by the udev rule of the till_adapter role.
+    port: str = "/dev/kkt0"
+    # Shtrih-M factory default and the speed the benchmark is specified at.
+    baudrate: int = 115200
+    # Operator password sent with every command; 30 = system administrator on Shtrih-M.
+    password: int = 30
+    # Open a shift automatically when a receipt arrives and none is open (a cashier never has to).
+    auto_open_shift: bool = True
+    # Link timeouts (seconds): ENQ answer, ACK after a frame, answer frame (printing takes time).
+    enq_timeout: float = 0.2
+    ack_timeout: float = 0.5
+    answer_timeout: float = 10.0
+    # ENQ / frame attempts before the device is declared unreachable.
+    attempts: int = 5
+    # How often buffered (not yet printed) receipts are retried and the KKT state is refreshed.
+    retry_interval_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class ReceiptConfig:
+    # Tag 1055 bitmask value used when a request does not say: 1 = general taxation system (OSN).
+    taxation_system: int = 1
+    # Lines per receipt; the largest optics order (frame, 2 lenses, coatings, services) is far below.
+    max_items: int = 100
+    # Sanity cap per receipt in kopecks (10 million roubles): anything above is a typo or an attack.
+    max_total: int = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class AdminConfig:
+    # Bearer token of the admin endpoints (receipt listings, reconcile, sync, DLQ); empty = they refuse
+    # everyone. Cashier operations (receipt, shift, X/Z) are protected by the till's firewall instead.
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    # gunicorn/app log level; logs go to journald through stderr.
+    level: str = "info"
+
+
+@dataclass(frozen=True)
+class Config:
+    # Till identity, the pos_id label of every metric and the value every request must carry.
+    pos_id: str = "till-01"
+    http: HttpConfig = field(default_factory=HttpConfig)
+    buffer: BufferConfig = field(default_factory=BufferConfig)
+    kkt: KktConfig = field(default_factory=KktConfig)
+    receipt: ReceiptConfig = field(default_factory=ReceiptConfig)
+    admin: AdminConfig = field(default_factory=AdminConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+
+def _coerce(raw: Any, default: Any, where: str) -> Any:
+    kind = type(default)
+    if isinstance(raw, str) and kind is not str:
+        text = raw.strip()
+        try:
+            if kind is bool:
+                if text.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if text.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(text)
+            return kind(text)
+        except ValueError:
+            raise ConfigError(f"{where}: expected {kind.__name__}, got {raw!r}") from None
+    if kind is float and isinstance(raw, int) and not isinstance(raw, bool):
+        return float(raw)
+    if not isinstance(raw, kind) or (kind is int and isinstance(raw, bool)):
+        raise ConfigError(f"{where}: expected {kind.__name__}, got {raw!r}")
+    return raw
+
+
+def _overlay(obj: Any, values: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(obj)}
+    changes = {}
+    for key, raw in values.items():
+        if key not in known:
+            raise ConfigError(f"{where}{key}: unknown setting")
+        current = getattr(obj, key)
+        if is_dataclass(current):
+            if not isinstance(raw, dict):
+                raise ConfigError(f"{where}{key}: expected a table")
+            changes[key] = _overlay(current, raw, f"{where}{key}.")
+        else:
+            changes[key] = _coerce(raw, current, f"{where}{key}")
+    return replace(obj, **changes)
+
+
+def _from_environ(environ: dict[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in RESERVED_ENV:
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return tree
+
+
+def _validate(cfg: Config) -> Config:
+    if not cfg.pos_id or len(cfg.pos_id) > 64:
+        raise ConfigError("pos_id: must be 1..64 characters")
+    if cfg.buffer.capacity < 1:
+        raise ConfigError("buffer.capacity: must be at least 1")
+    if cfg.kkt.password < 0 or cfg.kkt.password > 0xFFFFFFFF:
+        raise ConfigError("kkt.password: must fit in 4 bytes")
+    host, _, port = cfg.http.listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"http.listen: expected HOST:PORT, got {cfg.http.listen!r}")
+    return cfg
+
+
+def load(path: str | None = None, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+    """Build the configuration: defaults < TOML file < environment < keyword overrides (tests)."""
+    environ = dict(os.environ if environ is None else environ)
+    path = path or environ.get(ENV_PREFIX + "CONFIG") or DEFAULT_PATH
+    cfg = Config()
+    file = Path(path)
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        cfg = _overlay(cfg, data, "")
+    cfg = _overlay(cfg, _from_environ(environ), "")
+    cfg = _overlay(cfg, overrides, "")
+    return _validate(cfg)

@@ -1,0 +1,85 @@
+"""Durable files of the emulated FN: a small JSON state (atomic replace) and an append-only JSONL journal.
+
+The journal holds every fiscal document the FN signed, one JSON object per line, fsynced before the FN
+counts the document, so a line is never missing for a counted document. A torn last line (crash mid-write,
+so never counted) is cut off when the journal is opened again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = "state.json"
+JOURNAL_FILE = "journal.jsonl"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class StateStore:
+    def __init__(self, state_dir: str | os.PathLike[str]):
+        self.dir = Path(state_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.state_path = self.dir / STATE_FILE
+        self.journal_path = self.dir / JOURNAL_FILE
+        self._repair_journal()
+        self._journal = open(self.journal_path, "ab")  # noqa: SIM115 - kept open for the process lifetime
+
+    def close(self) -> None:
+        self._journal.close()
+
+    # ---- state -----------------------------------------------------------------------------------
+
+    def load_state(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.state_path.read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        """Write the whole state atomically: temp file, fsync, rename over the old file, fsync the dir."""
+        tmp = self.state_path.with_suffix(".tmp")
+        data = json.dumps(state, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.state_path)
+        _fsync_dir(self.dir)
+
+    # ---- journal ---------------------------------------------------------------------------------
+
+    def append_journal(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+        self._journal.write(line)
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
+
+    def read_journal(self) -> list[dict[str, Any]]:
+        records = []
+        with open(self.journal_path, "rb") as f:
+            for line in f:
+                if line.endswith(b"\n"):
+                    records.append(json.loads(line))
+        return records
+
+    def _repair_journal(self) -> None:
+        """Cut a torn last line left by a crash in the middle of a write (that document was never counted)."""
+        if not self.journal_path.exists():
+            self.journal_path.touch()
+            _fsync_dir(self.dir)
+            return
+        with open(self.journal_path, "r+b") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
+                f.flush()
+                os.fsync(f.fileno())

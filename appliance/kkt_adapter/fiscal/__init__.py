@@ -1,0 +1,1 @@
+"""Phase 1 of two-phase fiscalization: validate, journal, print, reconcile."""

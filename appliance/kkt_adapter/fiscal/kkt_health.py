@@ -1,0 +1,38 @@
+"""What the adapter currently knows about its KKT, updated by every exchange (health, STATUS, metrics)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KktHealthSnapshot:
+    state: str  # ok | unknown | unreachable | timeout | paper_out | shift_expired | error
+    detail: str
+    since: float  # unix time the state was entered
+    last_ok_at: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+
+class KktHealth:
+    """Thread-safe holder of the last known KKT link state (never touches the device itself)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snap = KktHealthSnapshot("unknown", "no exchange yet", time.time(), None)
+
+    def set(self, state: str, detail: str = "") -> None:
+        with self._lock:
+            now = time.time()
+            last_ok = now if state == "ok" else self._snap.last_ok_at
+            since = self._snap.since if state == self._snap.state else now
+            self._snap = KktHealthSnapshot(state, detail, since, last_ok)
+
+    def snapshot(self) -> KktHealthSnapshot:
+        with self._lock:
+            return self._snap

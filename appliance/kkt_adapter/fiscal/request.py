@@ -1,0 +1,314 @@
+"""Validation of ``POST /v1/kkt/receipt`` bodies into a ``FiscalReceipt`` (nothing is journaled on failure).
+
+Money arrives as JSON numbers or decimal strings in roubles with at most two decimals and is converted
+to integer kopecks through ``Decimal`` (never through float arithmetic).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from kkt_adapter.kkt.types import VAT_CODES, Correction, FiscalItem, FiscalReceipt, SettlementKind
+
+MAX_NAME = 128  # tag 1030 length limit (FFD 1.2)
+MAX_QUANTITY = Decimal("99999")  # quantity carried on 6 bytes with 6 decimals; no optics line comes close
+MAX_CONTACT = 64  # tag 1008 length limit
+KINDS = ("sale", "refund", "correction")
+TOP_FIELDS = {
+    "pos_id",
+    "type",
+    "items",
+    "payments",
+    "taxation_system",
+    "buyer_contact",
+    "original_receipt_id",
+    "correction",
+}
+ITEM_FIELDS = {
+    "name",
+    "price",
+    "quantity",
+    "amount",
+    "vat",
+    "payment_method",
+    "payment_subject",
+    "measure_unit",
+}
+PAYMENT_METHODS = {"cash": "cash", "electronic": "electronic", "card": "electronic"}
+CORRECTION_FIELDS = {"type", "basis_date", "basis_number", "settlement"}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?\d{10,15}$")
+
+
+@dataclass
+class FieldError:
+    field: str
+    reason: str
+
+
+class InvalidReceipt(ValueError):
+    """One or more fields are invalid; ``errors`` lists every one of them."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ValidatedReceipt:
+    kind: str  # sale | refund | correction
+    fiscal: FiscalReceipt
+    original_receipt_id: str | None
+
+
+def _money(value: Any, where: str, errors: list[FieldError], *, allow_zero: bool = False) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        errors.append(FieldError(where, "must be a number of roubles (e.g. 1500.00)"))
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        errors.append(FieldError(where, f"not a number: {value!r}"))
+        return None
+    if not amount.is_finite():
+        errors.append(FieldError(where, "must be finite"))
+        return None
+    if amount != amount.quantize(Decimal("0.01")):
+        errors.append(FieldError(where, "at most 2 decimals (kopecks)"))
+        return None
+    if amount < 0 or (amount == 0 and not allow_zero):
+        errors.append(FieldError(where, "must be positive" if not allow_zero else "must not be negative"))
+        return None
+    if amount > Decimal(10**10):
+        errors.append(FieldError(where, "too large"))
+        return None
+    return int(amount * 100)
+
+
+def _int_choice(value: Any, where: str, allowed: range | dict, errors: list[FieldError]) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+        errors.append(FieldError(where, f"must be one of {sorted(allowed)}"))
+        return None
+    return value
+
+
+def _name(value: Any, where: str, errors: list[FieldError]) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        errors.append(FieldError(where, "required, a non-empty string"))
+        return None
+    name = value.strip()
+    if len(name) > MAX_NAME:
+        errors.append(FieldError(where, f"{len(name)} characters, at most {MAX_NAME}"))
+        return None
+    if any(ord(ch) < 32 for ch in name):
+        errors.append(FieldError(where, "control characters are not printable"))
+        return None
+    try:
+        name.encode("cp1251")
+    except UnicodeEncodeError as exc:
+        errors.append(
+            FieldError(where, f"character {name[exc.start]!r} cannot be printed by the KKT (cp1251)")
+        )
+        return None
+    return name
+
+
+def _unknown(obj: dict, allowed: set[str], where: str, errors: list[FieldError]) -> None:
+    for key in sorted(set(obj) - allowed):
+        errors.append(FieldError(f"{where}{key}", "unknown field"))
+
+
+def _item(raw: Any, i: int, errors: list[FieldError]) -> FiscalItem | None:
+    where = f"items[{i}]"
+    if not isinstance(raw, dict):
+        errors.append(FieldError(where, "must be an object"))
+        return None
+    before = len(errors)
+    _unknown(raw, ITEM_FIELDS, f"{where}.", errors)
+    name = _name(raw.get("name"), f"{where}.name", errors)
+    price = _money(raw.get("price"), f"{where}.price", errors, allow_zero=True)
+    quantity = None
+    qraw = raw.get("quantity", 1)
+    try:
+        if isinstance(qraw, bool) or not isinstance(qraw, int | float | str):
+            raise InvalidOperation
+        quantity = Decimal(str(qraw))
+        if not quantity.is_finite() or quantity <= 0 or quantity > MAX_QUANTITY:
+            errors.append(FieldError(f"{where}.quantity", f"must be > 0 and <= {MAX_QUANTITY}"))
+            quantity = None
+        elif quantity != quantity.quantize(Decimal("0.000001")):
+            errors.append(FieldError(f"{where}.quantity", "at most 6 decimals"))
+            quantity = None
+    except InvalidOperation:
+        errors.append(FieldError(f"{where}.quantity", f"not a number: {qraw!r}"))
+    vat = None
+    if "vat" not in raw:
+        errors.append(FieldError(f"{where}.vat", "required: FFD tag 1199 code from product data"))
+    else:
+        vat = _int_choice(raw["vat"], f"{where}.vat", VAT_CODES, errors)
+    method = _int_choice(raw.get("payment_method", 4), f"{where}.payment_method", range(1, 8), errors)
+    subject = _int_choice(raw.get("payment_subject", 1), f"{where}.payment_subject", range(1, 34), errors)
+    unit = _int_choice(raw.get("measure_unit", 0), f"{where}.measure_unit", range(0, 256), errors)
+    amount = None
+    if price is not None and quantity is not None:
+        full = int((Decimal(price) * quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        if "amount" in raw:
+            amount = _money(raw["amount"], f"{where}.amount", errors)
+            if amount is not None and amount > full:
+                errors.append(FieldError(f"{where}.amount", "exceeds price x quantity"))
+            elif amount is not None and amount != full:
+                # A discounted line: tag 1079 is the unit price *after* discounts, and the KKT checks
+                # that price x quantity matches the line total to the kopeck.
+                price = int((Decimal(amount) / quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                if abs(Decimal(price) * quantity - amount) > 1:
+                    errors.append(
+                        FieldError(f"{where}.amount", "discounted total is not a whole unit price x quantity")
+                    )
+        else:
+            amount = full
+            if amount <= 0:
+                errors.append(FieldError(where, "line total must be positive"))
+    if len(errors) > before:
+        return None
+    return FiscalItem(
+        name=name,
+        price=price,
+        quantity=quantity,
+        amount=amount,
+        vat=vat,
+        payment_method=method,
+        payment_subject=subject,
+        measure_unit=unit,
+    )
+
+
+def _correction(raw: Any, errors: list[FieldError]) -> tuple[Correction | None, SettlementKind]:
+    if not isinstance(raw, dict):
+        errors.append(FieldError("correction", "required for type correction: {type, basis_date, ...}"))
+        return None, SettlementKind.SALE
+    _unknown(raw, CORRECTION_FIELDS, "correction.", errors)
+    ctype = _int_choice(raw.get("type"), "correction.type", range(0, 2), errors)
+    basis = None
+    try:
+        basis = date.fromisoformat(str(raw.get("basis_date")))
+    except ValueError:
+        errors.append(FieldError("correction.basis_date", "required, YYYY-MM-DD"))
+    number = raw.get("basis_number", "")
+    if not isinstance(number, str) or len(number) > 32:
+        errors.append(FieldError("correction.basis_number", "a string of at most 32 characters"))
+        number = ""
+    if ctype == 1 and not number:
+        errors.append(
+            FieldError("correction.basis_number", "required when the correction is by order (type 1)")
+        )
+    settlement = {"sale": SettlementKind.SALE, "refund": SettlementKind.SALE_RETURN}.get(
+        raw.get("settlement", "sale")
+    )
+    if settlement is None:
+        errors.append(FieldError("correction.settlement", "must be sale or refund"))
+        settlement = SettlementKind.SALE
+    if ctype is None or basis is None:
+        return None, settlement
+    return Correction(correction_type=ctype, basis_date=basis, basis_number=number), settlement
+
+
+def validate(
+    body: Any, *, pos_id: str, taxation_system: int, max_items: int, max_total: int
+) -> ValidatedReceipt:
+    """Return the validated receipt or raise ``InvalidReceipt`` listing every problem found."""
+    errors: list[FieldError] = []
+    if not isinstance(body, dict):
+        raise InvalidReceipt([FieldError("$", "the body must be a JSON object")])
+    _unknown(body, TOP_FIELDS, "", errors)
+    if body.get("pos_id") != pos_id:
+        errors.append(FieldError("pos_id", f"must be this till's id {pos_id!r}"))
+    kind = body.get("type")
+    if kind not in KINDS:
+        errors.append(FieldError("type", f"must be one of {list(KINDS)}"))
+    raw_items = body.get("items")
+    items: list[FiscalItem] = []
+    if not isinstance(raw_items, list) or not raw_items:
+        errors.append(FieldError("items", "at least one item is required"))
+    elif len(raw_items) > max_items:
+        errors.append(FieldError("items", f"{len(raw_items)} items, at most {max_items}"))
+    else:
+        items = [it for i, raw in enumerate(raw_items) if (it := _item(raw, i, errors))]
+    cash = electronic = 0
+    raw_payments = body.get("payments")
+    if not isinstance(raw_payments, list) or not raw_payments:
+        errors.append(FieldError("payments", "at least one payment is required"))
+    else:
+        for i, pay in enumerate(raw_payments):
+            if not isinstance(pay, dict):
+                errors.append(FieldError(f"payments[{i}]", "must be an object"))
+                continue
+            _unknown(pay, {"method", "amount"}, f"payments[{i}].", errors)
+            method = PAYMENT_METHODS.get(pay.get("method"))
+            if method is None:
+                errors.append(
+                    FieldError(f"payments[{i}].method", f"must be one of {sorted(PAYMENT_METHODS)}")
+                )
+            amount = _money(pay.get("amount"), f"payments[{i}].amount", errors)
+            if method == "cash" and amount:
+                cash += amount
+            elif method == "electronic" and amount:
+                electronic += amount
+    taxation = _int_choice(
+        body.get("taxation_system", taxation_system), "taxation_system", range(1, 64), errors
+    )
+    contact = body.get("buyer_contact")
+    if contact is not None and (
+        not isinstance(contact, str)
+        or len(contact) > MAX_CONTACT
+        or not (EMAIL.match(contact) or PHONE.match(contact))
+    ):
+        errors.append(FieldError("buyer_contact", "a phone number (+79991234567) or an e-mail address"))
+    original = body.get("original_receipt_id")
+    if original is not None:
+        try:
+            original = str(uuid.UUID(str(original)))
+        except ValueError:
+            errors.append(FieldError("original_receipt_id", "must be a receipt id (UUID)"))
+    correction = None
+    settlement = {"sale": SettlementKind.SALE, "refund": SettlementKind.SALE_RETURN}.get(
+        kind, SettlementKind.SALE
+    )
+    if kind == "correction":
+        correction, settlement = _correction(body.get("correction"), errors)
+    elif "correction" in body:
+        errors.append(FieldError("correction", "only allowed on type correction"))
+    total = sum(item.amount for item in items)
+    if items and len(items) == len(raw_items) and not errors:
+        if total > max_total:
+            errors.append(
+                FieldError(
+                    "items", f"receipt total {total / 100:.2f} exceeds the limit {max_total / 100:.2f}"
+                )
+            )
+        if cash + electronic != total:
+            errors.append(
+                FieldError(
+                    "payments",
+                    f"payments {(cash + electronic) / 100:.2f} do not match the total {total / 100:.2f}",
+                )
+            )
+    if errors:
+        raise InvalidReceipt(errors)
+    return ValidatedReceipt(
+        kind=kind,
+        fiscal=FiscalReceipt(
+            kind=settlement,
+            items=tuple(items),
+            cash=cash,
+            electronic=electronic,
+            taxation_system=taxation,
+            buyer_contact=contact,
+            correction=correction,
+        ),
+        original_receipt_id=original,
+    )

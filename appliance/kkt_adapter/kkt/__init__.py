@@ -1,0 +1,1 @@
+"""Vendor-neutral fiscal device boundary: value types, errors and the FiscalDevice interface."""

@@ -1,0 +1,74 @@
+"""The one interface the adapter uses to talk to a fiscal register, whatever its vendor."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import date
+
+from kkt_adapter.kkt.types import (
+    DeviceInfo,
+    FiscalReceipt,
+    FiscalResult,
+    FnExpiry,
+    FnStatus,
+    FoundDocument,
+    OfdStatus,
+    ShiftReport,
+    ShortStatus,
+)
+
+
+class FiscalDevice(ABC):
+    """Fiscal operations of one KKT. Implementations are NOT thread-safe: the caller serialises access.
+
+    Every method raises a subclass of ``kkt_adapter.kkt.errors.KktError`` on failure.
+    """
+
+    @abstractmethod
+    def open(self) -> None:
+        """Open the link (serial port). Idempotent."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the link. Idempotent."""
+
+    @abstractmethod
+    def short_status(self) -> ShortStatus: ...
+
+    @abstractmethod
+    def device_info(self) -> DeviceInfo: ...
+
+    @abstractmethod
+    def open_shift(self) -> ShiftReport: ...
+
+    @abstractmethod
+    def x_report(self) -> None: ...
+
+    @abstractmethod
+    def z_report(self) -> ShiftReport: ...
+
+    @abstractmethod
+    def fiscalize(self, receipt: FiscalReceipt) -> FiscalResult:
+        """Open, fill and close one receipt. On KktTimeout the receipt may be printed, open or absent."""
+
+    @abstractmethod
+    def cancel_receipt(self) -> None:
+        """Cancel the receipt currently open in the device (no-op error if none is open)."""
+
+    @abstractmethod
+    def fn_status(self) -> FnStatus: ...
+
+    @abstractmethod
+    def fn_expiry(self) -> FnExpiry: ...
+
+    @abstractmethod
+    def ofd_status(self) -> OfdStatus: ...
+
+    @abstractmethod
+    def unconfirmed_count(self) -> int: ...
+
+    @abstractmethod
+    def find_document(self, fd_number: int) -> FoundDocument: ...
+
+    def fn_expires_on(self) -> date:
+        return self.fn_expiry().expires_on

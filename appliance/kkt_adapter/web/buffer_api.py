@@ -1,0 +1,30 @@
+"""``GET /v1/kkt/buffer/status``: the owner's plan's fields plus what an operator needs to act."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from kkt_adapter.buffer import journal
+
+bp = Blueprint("buffer", __name__, url_prefix="/v1/kkt/buffer")
+
+
+def status_dict(runtime) -> dict:
+    st = journal.buffer_status(runtime.cfg.buffer.capacity)
+    return {
+        "pos_id": runtime.cfg.pos_id,
+        "total_capacity": st.total_capacity,
+        "current_queued": st.current_queued,
+        "percent_full": st.percent_full,
+        "network_status": runtime.network_status(),
+        "not_printed": st.not_printed,
+        "rejected": st.rejected,
+        "dlq_size": st.dlq_size,
+        "oldest_pending_age_seconds": st.oldest_pending_age_seconds,
+        "hlc": str(journal.current_hlc()),
+    }
+
+
+@bp.get("/status")
+def buffer_status() -> Response:
+    return jsonify(status_dict(current_app.extensions["kkt"]))

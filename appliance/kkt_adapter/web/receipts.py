@@ -1,0 +1,169 @@
+"""``POST /v1/kkt/receipt`` (phase 1 of fiscalization) and the admin receipt views."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from kkt_adapter.buffer import journal
+from kkt_adapter.fiscal import request as receipt_request
+from kkt_adapter.web.auth import admin_required
+from kkt_adapter.web.errors import Problem
+
+bp = Blueprint("receipts", __name__, url_prefix="/v1/kkt")
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+def parse_json_body() -> object:
+    """Strict JSON: content type must be JSON, NaN/Infinity are refused, UTF-8 only."""
+    if not request.mimetype or request.mimetype != "application/json":
+        raise Problem(
+            415, "unsupported_media_type", "Unsupported media type", "send Content-Type: application/json"
+        )
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Problem(400, "malformed_json", "Malformed JSON", f"the body is not valid JSON: {exc}") from None
+
+
+def _idempotency_key() -> str:
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        raise Problem(
+            400,
+            "idempotency_key_missing",
+            "Idempotency-Key required",
+            "every receipt request carries an Idempotency-Key header (a UUID generated once per sale)",
+        )
+    try:
+        return str(uuid.UUID(key.strip()))
+    except ValueError:
+        raise Problem(
+            400, "idempotency_key_invalid", "Invalid Idempotency-Key", f"{key[:64]!r} is not a UUID"
+        ) from None
+
+
+@bp.post("/receipt")
+def create_receipt() -> Response:
+    runtime = current_app.extensions["kkt"]
+    if runtime.draining:
+        raise Problem(
+            503, "shutting_down", "Till shutting down", "the till is shutting down: no new receipts"
+        )
+    key = _idempotency_key()
+    body = parse_json_body()
+    cfg = runtime.cfg
+    try:
+        validated = receipt_request.validate(
+            body,
+            pos_id=cfg.pos_id,
+            taxation_system=cfg.receipt.taxation_system,
+            max_items=cfg.receipt.max_items,
+            max_total=cfg.receipt.max_total,
+        )
+    except receipt_request.InvalidReceipt as exc:
+        raise Problem(
+            422,
+            "invalid_receipt",
+            "Invalid receipt",
+            str(exc),
+            errors=[{"field": e.field, "reason": e.reason} for e in exc.errors],
+        ) from None
+    if validated.original_receipt_id and journal.get_receipt(validated.original_receipt_id) is None:
+        raise Problem(
+            422,
+            "original_not_found",
+            "Original receipt unknown",
+            f"no receipt {validated.original_receipt_id} on this till",
+        )
+    try:
+        outcome = runtime.service.submit(key, body, validated)
+    except journal.IdempotencyConflict:
+        raise Problem(
+            422,
+            "idempotency_conflict",
+            "Idempotency-Key reused",
+            "this Idempotency-Key was already used for a different receipt; generate a new key per sale",
+        ) from None
+    except journal.BufferFull as exc:
+        raise Problem(
+            503,
+            "buffer_full",
+            "Offline buffer full",
+            f"{exc.queued} receipts await delivery (capacity {exc.capacity}); deliver the backlog first",
+            headers=None,
+        ) from None
+    runtime.metrics.receipt(outcome)
+    resp = jsonify(outcome.body)
+    resp.status_code = outcome.status_code
+    if outcome.status_code >= 400:
+        resp.mimetype = "application/problem+json"
+    if outcome.replayed:
+        resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def receipt_view(receipt) -> dict:
+    return {
+        "receipt_id": receipt.id,
+        "kind": receipt.kind,
+        "fiscal_status": receipt.fiscal_status,
+        "status": receipt.status,
+        "total": f"{receipt.total / 100:.2f}",
+        "created_at": receipt.created_at,
+        "hlc": f"{receipt.hlc_local_time:015d}.{receipt.hlc_logical_counter:05d}",
+        "fn_number": receipt.fn_number,
+        "fd_number": receipt.fd_number,
+        "fiscal_sign": receipt.fiscal_sign,
+        "fiscal_datetime": receipt.fiscal_datetime,
+        "print_attempts": receipt.print_attempts,
+        "last_error": receipt.last_error,
+    }
+
+
+@bp.get("/receipts")
+@admin_required
+def list_receipts() -> Response:
+    try:
+        limit = int(request.args.get("limit", 50))
+        if not 1 <= limit <= 1000:
+            raise ValueError
+    except ValueError:
+        raise Problem(
+            400, "bad_parameter", "Bad parameter", "limit must be an integer from 1 to 1000"
+        ) from None
+    rows = journal.list_receipts(limit, request.args.get("fiscal_status"), request.args.get("status"))
+    return jsonify([receipt_view(r) for r in rows])
+
+
+@bp.get("/receipt/<receipt_id>")
+@admin_required
+def show_receipt(receipt_id: str) -> Response:
+    receipt = journal.get_receipt(receipt_id)
+    if receipt is None:
+        raise Problem(404, "receipt_not_found", "Receipt not found", f"no receipt {receipt_id} on this till")
+    view = receipt_view(receipt)
+    view["document"] = json.loads(receipt.fiscal_doc)
+    view["events"] = [
+        {"type": e.event_type, "hlc": e.hlc, "at_ms": e.timestamp, "metadata": json.loads(e.metadata or "{}")}
+        for e in journal.events_for(receipt.id)
+    ]
+    return jsonify(view)
+
+
+@bp.post("/reconcile")
+@admin_required
+def reconcile() -> Response:
+    from kkt_adapter.kkt.errors import KktError
+
+    try:
+        result = current_app.extensions["kkt"].service.reconcile()
+    except KktError as exc:
+        raise Problem(503, "kkt_unavailable", "KKT unavailable", str(exc)) from None
+    return jsonify(result)

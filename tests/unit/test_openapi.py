@@ -1,0 +1,99 @@
+"""docs/api/openapi.yaml is a valid OpenAPI 3.0 document and describes exactly the Flask app's routes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+
+from kkt_adapter.web import create_app
+from kkt_adapter.web.auth import admin_required
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.yaml"
+#: Methods Flask adds to every rule by itself; the spec describes only the ones the views implement.
+IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+#: Flask's ``<converter:name>`` / ``<name>`` placeholders, written ``{name}`` in OpenAPI.
+FLASK_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    document, _ = read_from_filename(str(SPEC_PATH))
+    return document
+
+
+@pytest.fixture
+def app(make_cfg, tmp_path):
+    # The port does not exist and no background thread starts: building the app never touches a KKT.
+    cfg = make_cfg(kkt={"port": str(tmp_path / "no-such-tty"), "attempts": 1, "enq_timeout": 0.05})
+    return create_app(cfg, start_background=False)
+
+
+def app_routes(app) -> dict[str, set[str]]:
+    """Every route of the app (static files excepted) as OpenAPI path -> upper-case methods."""
+    routes: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = FLASK_PARAM.sub(r"{\1}", rule.rule)
+        routes.setdefault(path, set()).update(set(rule.methods or ()) - IMPLICIT_METHODS)
+    return routes
+
+
+def spec_routes(spec: dict) -> dict[str, set[str]]:
+    return {
+        path: {method.upper() for method in item if method in HTTP_METHODS}
+        for path, item in spec["paths"].items()
+    }
+
+
+def test_spec_is_valid_openapi_3_0(spec):
+    assert spec["openapi"] == "3.0.3"
+    validate(spec)  # raises OpenAPIValidationError with the offending pointer
+
+
+def test_every_app_route_is_in_the_spec_with_the_same_methods(app, spec):
+    documented = spec_routes(spec)
+    for path, methods in app_routes(app).items():
+        assert path in documented, f"route {path} is not described in {SPEC_PATH.name}"
+        assert documented[path] == methods, f"{path}: app serves {methods}, spec says {documented[path]}"
+
+
+def test_every_spec_path_exists_in_the_app(app, spec):
+    served = app_routes(app)
+    for path, methods in spec_routes(spec).items():
+        assert path in served, f"{SPEC_PATH.name} describes {path}, which the app does not serve"
+        assert served[path] == methods
+
+
+def test_admin_routes_and_only_they_require_admin_auth(app, spec):
+    """Views behind ``admin_required`` are exactly the operations whose security is AdminAuth."""
+    # functools.wraps copies the view's names onto the wrapper, but not its code object.
+    wrapper_code = admin_required(lambda: None).__code__
+    admin_views = {endpoint for endpoint, view in app.view_functions.items() if view.__code__ is wrapper_code}
+    assert admin_views, "no admin view found: has admin_required changed?"
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = FLASK_PARAM.sub(r"{\1}", rule.rule)
+        for method in set(rule.methods or ()) - IMPLICIT_METHODS:
+            operation = spec["paths"][path][method.lower()]
+            secured = {"AdminAuth": []} in operation.get("security", [])
+            assert secured == (rule.endpoint in admin_views), f"{method} {path}: AdminAuth={secured}"
+
+
+def test_problem_responses_use_problem_json(spec):
+    """Every 4xx/5xx answer of the API is documented as application/problem+json (health's 503 aside)."""
+    responses = spec["components"]["responses"]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if not status.startswith(("4", "5")) or (path == "/v1/health" and status == "503"):
+                    continue
+                if "$ref" in response:
+                    response = responses[response["$ref"].rsplit("/", 1)[-1]]
+                assert list(response["content"]) == ["application/problem+json"], f"{method} {path} {status}"
