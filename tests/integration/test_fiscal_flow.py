@@ -33,6 +33,7 @@ def app(make_cfg, emulator):
             "enq_timeout": 0.1,
             "ack_timeout": 0.2,
             "attempts": 3,
+            "retry_interval_seconds": 0.5,
         }
     )
     application = create_app(cfg, start_background=False)
@@ -143,15 +144,19 @@ def test_unplugged_kkt_buffers_and_prints_when_back(client, emulator, service, n
     data = post(client, sale_body(), new_key()).get_json()
     assert data["status"] == "buffered"
     assert data["reason"]["code"] == "kkt_unreachable"
+    started = time.monotonic()
+    fast = post(client, sale_body(), new_key()).get_json()  # the KKT just failed: no second wait
+    assert fast["status"] == "buffered"
+    assert time.monotonic() - started < 0.3
     health = client.get("/v1/health")
     assert health.status_code == 200
     assert health.get_json()["status"] == "degraded"
     assert health.get_json()["components"]["kkt"]["status"] == "unreachable"
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'kkt_device_up{pos_id="test-till"} 0.0' in metrics
-    assert 'kkt_receipts_not_printed{pos_id="test-till"} 1.0' in metrics
+    assert 'kkt_receipts_not_printed{pos_id="test-till"} 2.0' in metrics
     emulator.control.silent(False)
-    assert service.print_waiting() == 1
+    assert service.print_waiting() == 2
     assert journal.get_receipt(data["receipt_id"]).fiscal_status == "printed"
     assert client.get("/v1/health").get_json()["status"] == "healthy"
     assert_invariants(emulator)

@@ -13,6 +13,7 @@ class KktHealthSnapshot:
     detail: str
     since: float  # unix time the state was entered
     last_ok_at: float | None
+    checked_at: float  # unix time of the last exchange that set this state
 
     @property
     def ok(self) -> bool:
@@ -24,14 +25,14 @@ class KktHealth:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._snap = KktHealthSnapshot("unknown", "no exchange yet", time.time(), None)
+        self._snap = KktHealthSnapshot("unknown", "no exchange yet", time.time(), None, 0.0)
 
     def set(self, state: str, detail: str = "") -> None:
         with self._lock:
             now = time.time()
             last_ok = now if state == "ok" else self._snap.last_ok_at
             since = self._snap.since if state == self._snap.state else now
-            self._snap = KktHealthSnapshot(state, detail, since, last_ok)
+            self._snap = KktHealthSnapshot(state, detail, since, last_ok, now)
 
     def snapshot(self) -> KktHealthSnapshot:
         with self._lock:

@@ -18,6 +18,7 @@ from kkt_adapter.kkt.types import VAT_CODES, Correction, FiscalItem, FiscalRecei
 MAX_NAME = 128  # tag 1030 length limit (FFD 1.2)
 MAX_QUANTITY = Decimal("99999")  # quantity carried on 6 bytes with 6 decimals; no optics line comes close
 MAX_CONTACT = 64  # tag 1008 length limit
+MAX_MONEY = Decimal(10**10)  # roubles; far above any receipt cap, far below the 5-byte wire limit
 KINDS = ("sale", "refund", "correction")
 TOP_FIELDS = {
     "pos_id",
@@ -40,6 +41,7 @@ ITEM_FIELDS = {
     "measure_unit",
 }
 PAYMENT_METHODS = {"cash": "cash", "electronic": "electronic", "card": "electronic"}
+SETTLEMENTS = {"sale": SettlementKind.SALE, "refund": SettlementKind.SALE_RETURN}
 CORRECTION_FIELDS = {"type", "basis_date", "basis_number", "settlement"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?\d{10,15}$")
@@ -78,14 +80,14 @@ def _money(value: Any, where: str, errors: list[FieldError], *, allow_zero: bool
     if not amount.is_finite():
         errors.append(FieldError(where, "must be finite"))
         return None
+    if abs(amount) > MAX_MONEY:  # checked first: quantize() itself fails on numbers this large
+        errors.append(FieldError(where, "too large"))
+        return None
     if amount != amount.quantize(Decimal("0.01")):
         errors.append(FieldError(where, "at most 2 decimals (kopecks)"))
         return None
     if amount < 0 or (amount == 0 and not allow_zero):
         errors.append(FieldError(where, "must be positive" if not allow_zero else "must not be negative"))
-        return None
-    if amount > Decimal(10**10):
-        errors.append(FieldError(where, "too large"))
         return None
     return int(amount * 100)
 
@@ -116,6 +118,11 @@ def _name(value: Any, where: str, errors: list[FieldError]) -> str | None:
         )
         return None
     return name
+
+
+def _text(value: Any) -> str | None:
+    """Untrusted JSON value as a lookup key: only strings qualify (lists and objects are unhashable)."""
+    return value if isinstance(value, str) else None
 
 
 def _unknown(obj: dict, allowed: set[str], where: str, errors: list[FieldError]) -> None:
@@ -206,9 +213,7 @@ def _correction(raw: Any, errors: list[FieldError]) -> tuple[Correction | None, 
         errors.append(
             FieldError("correction.basis_number", "required when the correction is by order (type 1)")
         )
-    settlement = {"sale": SettlementKind.SALE, "refund": SettlementKind.SALE_RETURN}.get(
-        raw.get("settlement", "sale")
-    )
+    settlement = SETTLEMENTS.get(_text(raw.get("settlement", "sale")))
     if settlement is None:
         errors.append(FieldError("correction.settlement", "must be sale or refund"))
         settlement = SettlementKind.SALE
@@ -227,7 +232,7 @@ def validate(
     _unknown(body, TOP_FIELDS, "", errors)
     if body.get("pos_id") != pos_id:
         errors.append(FieldError("pos_id", f"must be this till's id {pos_id!r}"))
-    kind = body.get("type")
+    kind = _text(body.get("type"))
     if kind not in KINDS:
         errors.append(FieldError("type", f"must be one of {list(KINDS)}"))
     raw_items = body.get("items")
@@ -248,7 +253,7 @@ def validate(
                 errors.append(FieldError(f"payments[{i}]", "must be an object"))
                 continue
             _unknown(pay, {"method", "amount"}, f"payments[{i}].", errors)
-            method = PAYMENT_METHODS.get(pay.get("method"))
+            method = PAYMENT_METHODS.get(_text(pay.get("method")))
             if method is None:
                 errors.append(
                     FieldError(f"payments[{i}].method", f"must be one of {sorted(PAYMENT_METHODS)}")
@@ -275,9 +280,7 @@ def validate(
         except ValueError:
             errors.append(FieldError("original_receipt_id", "must be a receipt id (UUID)"))
     correction = None
-    settlement = {"sale": SettlementKind.SALE, "refund": SettlementKind.SALE_RETURN}.get(
-        kind, SettlementKind.SALE
-    )
+    settlement = SETTLEMENTS.get(kind, SettlementKind.SALE)
     if kind == "correction":
         correction, settlement = _correction(body.get("correction"), errors)
     elif "correction" in body:

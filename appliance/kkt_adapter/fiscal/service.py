@@ -171,6 +171,9 @@ class FiscalService:
         ``wait`` bounds how long to queue behind another print (None = as long as it takes); when it
         runs out the receipt is returned as it is (journaled, not printed) for the background printer.
         """
+        if wait is not None and self._known_unreachable():
+            journal.note_waiting(receipt_id, self.health.snapshot().detail)
+            return journal.get_receipt(receipt_id)
         if not self.device_lock.acquire(timeout=-1 if wait is None else wait):
             journal.note_waiting(receipt_id, "the KKT is busy with other receipts")
             return journal.get_receipt(receipt_id)
@@ -196,6 +199,15 @@ class FiscalService:
             return receipt
         finally:
             self.device_lock.release()
+
+    def _known_unreachable(self) -> bool:
+        """The KKT failed ENQ within the last retry interval: a waiting cashier is not made to wait again
+        (the background printer keeps probing and prints the backlog as soon as the KKT answers)."""
+        snap = self.health.snapshot()
+        return (
+            snap.state == "unreachable"
+            and time.time() - snap.checked_at < self.cfg.kkt.retry_interval_seconds
+        )
 
     def _ready_for_receipt(self) -> FnStatus:
         status = self.device.short_status()
