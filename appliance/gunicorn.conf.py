@@ -36,3 +36,12 @@ proc_name = "kkt-adapter"
 def on_starting(server):
     """Hide NOTIFY_SOCKET from the arbiter: READY=1 is sent by the worker once the app is usable."""
     _notify.hide_socket_from_arbiter()
+
+
+def worker_exit(server, worker):
+    """Graceful stop of the worker: stop background threads, fold the WAL into the database (TRUNCATE)
+    so the next start and any backup read one file, and tell systemd the service is stopping."""
+    app = getattr(worker, "wsgi", None)
+    runtime = getattr(app, "extensions", {}).get("kkt") if app is not None else None
+    if runtime is not None:
+        runtime.shutdown()

@@ -86,7 +86,7 @@ class AdminConfig:
 
 @dataclass(frozen=True)
 class LogConfig:
-    # gunicorn/app log level; logs go to journald through stderr.
+    # Log level of gunicorn and the adapter; stderr goes to journald on the till.
     level: str = "info"
 
 

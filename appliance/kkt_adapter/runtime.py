@@ -75,6 +75,18 @@ class Runtime:
                 dog.stopped.set()
         self.notifier.send("STOPPING=1")
 
+    def shutdown(self) -> None:
+        """Graceful end of the process: threads stopped, the port released, the WAL checkpointed."""
+        self.stop()
+        with self.service.device_lock:  # a print in flight finishes first
+            self.device.close()
+        try:
+            busy, _, _ = buffer_db.checkpoint("TRUNCATE")
+            if busy:
+                log.warning("WAL checkpoint at shutdown was blocked by another connection")
+        except Exception:
+            log.exception("WAL checkpoint at shutdown failed")
+
     # --- health ----------------------------------------------------------------------------------
 
     def alive(self) -> bool:

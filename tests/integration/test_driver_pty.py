@@ -498,7 +498,7 @@ def test_cli_ctl(kkt_emulator) -> None:
 
     armed = json.loads(ctl("fault", "no_answer", "--command", "FF45", "--count", "2"))
     assert armed == [
-        {"name": "no_answer", "count": 2, "command": "FF45", "seconds": 0.0, "after_print": False}
+        {"name": "no_answer", "count": 2, "command": "FF45", "seconds": 0.0, "after_print": False, "code": 0}
     ]
     assert json.loads(ctl("clear")) is True and kkt_emulator.control.faults() == []
     assert json.loads(ctl("paper", "off")) is False

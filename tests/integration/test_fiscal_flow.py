@@ -278,3 +278,33 @@ def test_restart_keeps_hlc_monotonic_and_replays(make_cfg, emulator, new_key):
     hlcs = [e.hlc for e in journal.BufferEvent.select().order_by(journal.BufferEvent.id)]
     assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
     app2.extensions["kkt"].device.close()
+
+
+def test_kkt_refusing_the_receipt_data_rejects_it_for_good(client, emulator, service, new_key):
+    post(client, sale_body(), new_key())
+    key = new_key()
+    emulator.control.fault("refuse", command="FF46", code=0x33)  # "incorrect command parameters"
+    resp = post(client, sale_body(), key)
+    assert resp.status_code == 422
+    assert resp.mimetype == "application/problem+json"
+    problem = resp.get_json()
+    assert problem["code"] == "kkt_rejected"
+    assert "parameters" in problem["detail"]
+    assert post(client, sale_body(), key).get_json() == problem  # replayed, never retried
+    receipt = journal.get_receipt(problem["receipt_id"])
+    assert receipt.fiscal_status == "rejected"
+    assert service.print_waiting() == 0  # not retried, and it does not block the receipts after it
+    assert post(client, sale_body(), new_key()).get_json()["status"] == "printed"
+    assert len(receipts_in_fn(emulator)) == 2
+    assert emulator.control.state()["receipt"] is None  # the half-built receipt was cancelled
+    assert_invariants(emulator)
+
+
+def test_a_device_condition_error_keeps_the_receipt_for_retry(client, emulator, service, new_key):
+    post(client, sale_body(), new_key())
+    emulator.control.fault("refuse", command="FF45", code=0x50)  # "previous command is still printing"
+    data = post(client, sale_body(), new_key()).get_json()
+    assert data["status"] == "buffered"
+    assert journal.get_receipt(data["receipt_id"]).fiscal_status == "accepted"
+    assert service.print_waiting() == 1
+    assert_invariants(emulator)

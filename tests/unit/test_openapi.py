@@ -11,6 +11,7 @@ from openapi_spec_validator.readers import read_from_filename
 
 from kkt_adapter.web import create_app
 from kkt_adapter.web.auth import admin_required
+from kkt_adapter.web.metrics import KKT_STATES
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.yaml"
 #: Methods Flask adds to every rule by itself; the spec describes only the ones the views implement.
@@ -97,3 +98,13 @@ def test_problem_responses_use_problem_json(spec):
                 if "$ref" in response:
                     response = responses[response["$ref"].rsplit("/", 1)[-1]]
                 assert list(response["content"]) == ["application/problem+json"], f"{method} {path} {status}"
+
+
+def test_kkt_states_and_buffered_reasons_match_the_code(spec):
+    """The KKT states the adapter reports, and the reason codes of a ``buffered`` answer derived from them
+    (``FiscalService._answer``: ``kkt_<state>`` when the KKT is not ok, ``print_retry`` when it is)."""
+    schemas = spec["components"]["schemas"]
+    health_states = schemas["Health"]["properties"]["components"]["properties"]["kkt"]["properties"]["status"]
+    assert set(health_states["enum"]) == set(KKT_STATES)
+    reasons = set(schemas["BufferedReason"]["properties"]["code"]["enum"])
+    assert reasons == {f"kkt_{state}" for state in KKT_STATES if state != "ok"} | {"print_retry"}

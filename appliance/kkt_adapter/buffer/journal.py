@@ -226,7 +226,9 @@ def mark_unknown(receipt_id: str, reason: str) -> None:
 def note_waiting(receipt_id: str, reason: str) -> None:
     """Record why an accepted receipt is still waiting for the KKT (no state change, no event)."""
     with database.atomic("IMMEDIATE"):
-        Receipt.update(last_error=reason).where(Receipt.id == receipt_id).execute()
+        Receipt.update(last_error=reason).where(
+            Receipt.id == receipt_id, Receipt.fiscal_status == "accepted"
+        ).execute()
 
 
 def mark_rejected(receipt_id: str, reason: str, code: int | None = None) -> None:

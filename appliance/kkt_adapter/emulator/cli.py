@@ -2,6 +2,7 @@
 
     kkt-emulator [run] --state-dir DIR [--link PATH] [--baud 115200] [--print-delay 0] [--fn-number N]
     kkt-emulator ctl --state-dir DIR fault NAME [--count N] [--command FF45] [--seconds S] [--after-print]
+                                           [--code 0x33]
     kkt-emulator ctl --state-dir DIR journal|state|stats|faults|clear
     kkt-emulator ctl --state-dir DIR advance --seconds N
     kkt-emulator ctl --state-dir DIR paper on|off
@@ -55,6 +56,7 @@ def _ctl_parser(parser: argparse.ArgumentParser) -> None:
     fault.add_argument("--command", help="command code it targets, e.g. FF45 (default: any)")
     fault.add_argument("--seconds", type=float, default=0.0, help="slow delay / power loss duration")
     fault.add_argument("--after-print", action="store_true", help="power_loss on FF45 after fiscalizing")
+    fault.add_argument("--code", type=lambda v: int(v, 0), default=0, help="refuse: device error code (0x33)")
     fault.add_argument("--off", action="store_true", help="silent / paper_out: switch the fault off")
     for name in ("journal", "state", "stats", "faults", "clear"):
         sub.add_parser(name)
@@ -106,6 +108,7 @@ def ctl(args: argparse.Namespace) -> int:
                 command=args.command,
                 seconds=args.seconds,
                 after_print=args.after_print,
+                code=args.code,
             )
     elif action == "advance":
         result = client.advance(args.seconds)

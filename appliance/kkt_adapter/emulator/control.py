@@ -126,6 +126,7 @@ class ControlServer:
                 command=None if command in (None, "") else parse_code(command),
                 seconds=float(request.get("seconds", 0.0)),
                 after_print=bool(request.get("after_print", False)),
+                code=int(request.get("code", 0)),
             )
         )
         return self.server.faults.snapshot()
@@ -169,12 +170,19 @@ class EmulatorControl:
         command: str | int | None = None,
         seconds: float = 0.0,
         after_print: bool = False,
+        code: int = 0,
     ) -> Any:
         """Arm a fault (see emulator.faults); ``command`` as "FF45" or 0xFF45; ``count`` 0 = until cleared."""
         if isinstance(command, int):
             command = f"{command:02X}"
         return self.request(
-            "fault", name=name, count=count, command=command, seconds=seconds, after_print=after_print
+            "fault",
+            name=name,
+            count=count,
+            command=command,
+            seconds=seconds,
+            after_print=after_print,
+            code=code,
         )
 
     def silent(self, on: bool = True) -> bool:

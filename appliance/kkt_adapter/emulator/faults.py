@@ -8,6 +8,8 @@ Queued faults (consumed when they fire):
 - ``slow``: the answer is delayed by ``seconds`` after execution.
 - ``power_loss``: the open receipt is dropped and the device is dead for ``seconds``; with ``after_print``
   on FF45 the receipt is fiscalized and journaled first.
+- ``refuse``: the command is NOT executed and answered with device error ``code`` (e.g. 0x33 bad
+  parameters): how a real KKT refuses data its firmware does not accept.
 Switches (not queued): ``silent`` (unplugged: nothing is answered, not even ENQ) and ``paper_out``.
 """
 
@@ -17,7 +19,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-QUEUED = frozenset({"no_answer", "lost_answer", "corrupt", "corrupt_request", "slow", "power_loss"})
+QUEUED = frozenset({"no_answer", "lost_answer", "corrupt", "corrupt_request", "slow", "power_loss", "refuse"})
 SWITCHES = frozenset({"silent", "paper_out"})
 NAMES = QUEUED | SWITCHES
 
@@ -29,6 +31,7 @@ class Fault:
     command: int | None = None  # fires only for this command code; None = any command
     seconds: float = 0.0  # slow: answer delay; power_loss: how long the device stays dead
     after_print: bool = False  # power_loss on FF45: fiscalize and journal before the power dies
+    code: int = 0  # refuse: the device error code to answer with
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

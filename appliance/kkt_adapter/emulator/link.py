@@ -186,9 +186,13 @@ class PtyServer:
         try:
             self._line_delay(len(body) + 3)
             command = cmd.COMMANDS.get(code)
-            if command is not None and command.prints and self.print_delay:
-                time.sleep(self.print_delay)
-            answer = self.device.execute(body, started)
+            refuse = self.faults.take("refuse", code)
+            if refuse is not None:
+                answer = cmd.build_answer(code, refuse.code)  # refused: nothing executed
+            else:
+                if command is not None and command.prints and self.print_delay:
+                    time.sleep(self.print_delay)
+                answer = self.device.execute(body, started)
             self.device.fn.add_receipt_busy(time.monotonic() - started)
             if power is not None:  # after_print: the receipt is signed and journaled, then the power dies
                 with self._lock:

@@ -171,6 +171,9 @@ class FiscalService:
         ``wait`` bounds how long to queue behind another print (None = as long as it takes); when it
         runs out the receipt is returned as it is (journaled, not printed) for the background printer.
         """
+        receipt = journal.get_receipt(receipt_id)
+        if receipt.fiscal_status in ("printed", "rejected"):
+            return receipt
         if wait is not None and self._known_unreachable():
             journal.note_waiting(receipt_id, self.health.snapshot().detail)
             return journal.get_receipt(receipt_id)

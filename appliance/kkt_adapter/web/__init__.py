@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 
 from kkt_adapter import config as config_mod
+from kkt_adapter import logs
 from kkt_adapter.kkt.interface import FiscalDevice
 from kkt_adapter.runtime import Runtime
 
@@ -26,6 +27,7 @@ def create_app(
     from kkt_adapter.web import buffer_api, errors, health, metrics, receipts, shift
 
     cfg = cfg or config_mod.load(**overrides)
+    logs.configure(cfg.log.level, cfg.pos_id)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = cfg.http.max_body_bytes
     app.json.ensure_ascii = False

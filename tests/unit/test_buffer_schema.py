@@ -1,0 +1,77 @@
+"""Buffer schema and journal rules: pragmas, upgrade path, refusing a newer schema, replay of events."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from kkt_adapter.buffer import db, journal, schema
+
+
+def test_durability_pragmas_and_version(tmp_path):
+    conn = db.open_database(str(tmp_path / "b.db"))
+    pragma = lambda name: conn.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("synchronous") == 2  # FULL
+    assert pragma("foreign_keys") == 1
+    assert pragma("busy_timeout") == 5000
+    assert pragma("wal_autocheckpoint") == 100
+    assert schema.current_version(conn) == schema.VERSION
+
+
+def test_reopening_is_idempotent_and_keeps_data(tmp_path):
+    path = str(tmp_path / "b.db")
+    db.open_database(path)
+    accepted = journal.accept_receipt(
+        "5b1f7d1e-8d7a-4c1b-9a55-0b7f2a3c4d5e", {"x": 1}, pos_id="t", kind="sale", total=100, capacity=10
+    )
+    db.open_database(path)
+    assert journal.get_receipt(accepted.receipt.id).total == 100
+
+
+def test_upgrade_steps_run_in_order_from_an_older_version(tmp_path, monkeypatch):
+    path = str(tmp_path / "b.db")
+    db.open_database(path)
+    ran = []
+    monkeypatch.setattr(schema, "STEPS", [*schema.STEPS, lambda d: ran.append(2), lambda d: ran.append(3)])
+    monkeypatch.setattr(schema, "VERSION", len(schema.STEPS))
+    conn = db.open_database(path)
+    assert ran == [2, 3]
+    assert schema.current_version(conn) == 3
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "b.db"
+    db.open_database(str(path))
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version = {schema.VERSION + 1}")
+    raw.close()
+    with pytest.raises(schema.SchemaTooNewError):
+        db.open_database(str(path))
+
+
+def test_capacity_counts_undelivered_receipts(tmp_path):
+    db.open_database(str(tmp_path / "b.db"))
+    for i in range(3):
+        journal.accept_receipt(f"00000000-0000-4000-8000-00000000000{i}", {"i": i}, pos_id="t", kind="sale",
+                               total=1, capacity=3)  # fmt: skip
+    with pytest.raises(journal.BufferFull):
+        journal.accept_receipt(
+            "00000000-0000-4000-8000-000000000009", {}, pos_id="t", kind="sale", total=1, capacity=3
+        )
+    st = journal.buffer_status(3)
+    assert (st.current_queued, st.percent_full, st.not_printed) == (3, 100.0, 3)
+
+
+def test_replay_follows_the_state_machine_and_refuses_impossible_histories():
+    ok = ["receipt_added", "print_started", "print_unknown", "reconciled_not_printed", "print_started",
+          "receipt_printed"]  # fmt: skip
+    assert journal.replay_fiscal_status(ok) == "printed"
+    assert journal.replay_fiscal_status(
+        ["receipt_added", "print_started", "print_failed", "receipt_rejected"]
+    ) == ("rejected")
+    with pytest.raises(ValueError, match="impossible"):
+        journal.replay_fiscal_status(["receipt_added", "receipt_printed"])  # printed without a print
+    with pytest.raises(ValueError, match="impossible"):
+        journal.replay_fiscal_status(["receipt_added", "print_started", "receipt_printed", "print_started"])
