@@ -75,6 +75,68 @@ class ReceiptConfig:
     max_items: int = 100
     # Sanity cap per receipt in kopecks (10 million roubles): anything above is a typo or an attack.
     max_total: int = 1_000_000_000
+    # A receipt printed this long after it was accepted (the KKT was down) is fiscalized as a correction
+    # receipt (FFD 1173 = 0, own initiative; basis date = the sale's date), as 54-FZ requires for a
+    # settlement not fiscalized at the time of payment. Also applies when the sale's day has passed.
+    late_after_seconds: float = 600.0
+
+
+@dataclass(frozen=True)
+class OfdConfig:
+    # OFD gateway base URL (JSON over HTTP); empty = OFD delivery disabled (documents wait in the buffer).
+    url: str = ""
+    # One request may carry up to this many FN documents; the OFD answers each one separately.
+    batch_size: int = 50
+    # Seconds to wait for the OFD; a timeout is a transient failure (retried, never a DLQ entry).
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class OdooConfig:
+    # Central Odoo base URL (optics_pos_ru54fz controllers); empty = Odoo delivery and heartbeat disabled.
+    url: str = ""
+    # Bearer token this till presents to Odoo (ansible-vault on the till).
+    token: str = ""
+    batch_size: int = 50
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    # Host lock shared by every sync runner (timer, API, CLI, post-print attempt) on this till.
+    lock_path: str = "/run/kkt-adapter/sync.lock"
+    # A runner killed mid-batch leaves rows leased; after this they return to pending (lease expiry).
+    lease_seconds: float = 120.0
+    # Exponential backoff with full jitter between delivery attempts of one document: base * 2^attempts,
+    # capped; a fresh document is tried at once.
+    backoff_base_seconds: float = 2.0
+    backoff_max_seconds: float = 300.0
+    # pybreaker: 5 consecutive failures open the circuit; after 60 s one trial call (half-open).
+    breaker_fail_max: int = 5
+    breaker_reset_seconds: float = 60.0
+    # How often the adapter applies OFD acknowledgments and captures new FN documents.
+    relay_interval_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class HeartbeatConfig:
+    # Owner's plan: a heartbeat to Odoo every 30 s.
+    interval_seconds: float = 30.0
+    # Hysteresis: this many failures in a row before "offline", successes in a row before "online".
+    offline_after: int = 3
+    online_after: int = 2
+    # A heartbeat slower than this marks the link "degraded" (as does an open circuit breaker).
+    degraded_latency_ms: float = 2000.0
+
+
+@dataclass(frozen=True)
+class FnWatchConfig:
+    # How often the FN backlog (OFD exchange status, unconfirmed count, expiry) is read from the KKT.
+    interval_seconds: float = 300.0
+    # The FN blocks when its oldest unconfirmed document is this old (54-FZ art. 4.1).
+    block_after_days: int = 30
+    # Warn this many days before the block (owner's plan: alert 3-5 days ahead).
+    warn_days: tuple[int, ...] = (5, 3, 1)
 
 
 @dataclass(frozen=True)
@@ -100,10 +162,21 @@ class Config:
     receipt: ReceiptConfig = field(default_factory=ReceiptConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    ofd: OfdConfig = field(default_factory=OfdConfig)
+    odoo: OdooConfig = field(default_factory=OdooConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    heartbeat: HeartbeatConfig = field(default_factory=HeartbeatConfig)
+    fn_watch: FnWatchConfig = field(default_factory=FnWatchConfig)
 
 
 def _coerce(raw: Any, default: Any, where: str) -> Any:
     kind = type(default)
+    if kind is tuple:
+        items = [v.strip() for v in raw.split(",") if v.strip()] if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {raw!r}")
+        sample = default[0] if default else ""
+        return tuple(_coerce(v, sample, f"{where}[{i}]") for i, v in enumerate(items))
     if isinstance(raw, str) and kind is not str:
         text = raw.strip()
         try:

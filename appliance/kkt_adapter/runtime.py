@@ -1,16 +1,29 @@
-"""Everything one adapter process owns: config, buffer, the KKT driver, the fiscal service, threads."""
+"""Everything one adapter process owns: config, buffer, the KKT driver, the fiscal service, threads.
+
+Threads of the worker: the printer (prints journaled receipts the KKT could not take earlier), the
+delivery loop (relays FN documents and OFD acks — only this process may talk to the KKT — and delivers
+in the background right after each print), the heartbeat to Odoo and the systemd watchdog.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from kkt_adapter.buffer import db as buffer_db
-from kkt_adapter.buffer import journal
+from kkt_adapter.buffer import deliveries, journal
 from kkt_adapter.config import Config
+from kkt_adapter.fiscal.fn_watch import FnWatch
 from kkt_adapter.fiscal.service import FiscalService
+from kkt_adapter.kkt.errors import KktError
 from kkt_adapter.kkt.interface import FiscalDevice
 from kkt_adapter.notify import Notifier, Watchdog, http_alive, watchdog_interval
+from kkt_adapter.sync.breaker import breaker_states
+from kkt_adapter.sync.clients import OdooClient
+from kkt_adapter.sync.heartbeat import Heartbeat
+from kkt_adapter.sync.lock import HostLock, SyncBusy
+from kkt_adapter.sync.runner import SyncRunner
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +41,16 @@ def make_device(cfg: Config) -> FiscalDevice:
     return ShtrihDriver(cfg.kkt.port, baudrate=cfg.kkt.baudrate, password=cfg.kkt.password, timeouts=timeouts)
 
 
+def plan_state(states: dict[str, str]) -> str:
+    """The owner's plan's breaker names (CLOSED | OPEN | HALF_OPEN); the worst endpoint wins."""
+    values = set(states.values())
+    if "open" in values:
+        return "OPEN"
+    if "half-open" in values:
+        return "HALF_OPEN"
+    return "CLOSED"
+
+
 class Runtime:
     def __init__(self, cfg: Config, device: FiscalDevice | None = None):
         from kkt_adapter.web.metrics import Metrics
@@ -38,18 +61,39 @@ class Runtime:
         )
         self.device = device or make_device(cfg)
         self.metrics = Metrics(self)
-        self.service = FiscalService(cfg, self.device, on_print=self.metrics.printed)
+        self.service = FiscalService(cfg, self.device, on_print=self._printed)
+        self.fn_watch = FnWatch(cfg.fn_watch)
+        self.heartbeat: Heartbeat | None = None
         self.draining = False
         self.notifier = Notifier()
+        self.last_sync: dict | None = None
         self._stop = threading.Event()
+        self._kick = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _printed(self, fiscal_status: str, seconds: float) -> None:
+        self.metrics.printed(fiscal_status, seconds)
+        if fiscal_status == "printed":
+            self._kick.set()  # relay the new FN document and try to deliver, in the background
 
     # --- background work -----------------------------------------------------------------------
 
     def start_background(self) -> None:
-        printer = threading.Thread(target=self._printer_loop, name="kkt-printer", daemon=True)
-        printer.start()
-        self._threads.append(printer)
+        for target, name in ((self._printer_loop, "kkt-printer"), (self._delivery_loop, "kkt-delivery")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if self.cfg.odoo.url:
+            self.heartbeat = Heartbeat(
+                self.cfg.heartbeat,
+                OdooClient(self.cfg.odoo.url, self.cfg.odoo.timeout_seconds, self.cfg.odoo.token),
+                self.cfg.pos_id,
+                self.heartbeat_status,
+                lambda: "open" in breaker_states().values(),
+                self._network_changed,
+            )
+            self.heartbeat.start()
+            self._threads.append(self.heartbeat)
         interval = watchdog_interval()
         if interval:
             dog = Watchdog(self.notifier, interval, self.alive, self.status_line)
@@ -62,14 +106,83 @@ class Runtime:
         while not self._stop.is_set():
             try:
                 self.service.probe()
-                if self.service.health.snapshot().ok:
-                    self.service.print_waiting()
+                if self.service.health.snapshot().ok and self.service.print_waiting():
+                    self._kick.set()
             except Exception:
                 log.exception("background printer round failed")
             self._stop.wait(self.cfg.kkt.retry_interval_seconds)
 
+    def _delivery_loop(self) -> None:
+        """Relay FN documents and acks, refresh the FN backlog, then deliver what is due.
+
+        Wakes right after each print (best effort: the cashier's answer never waits for it) and every
+        ``sync.relay_interval_seconds``. The systemd timer's ``kktctl sync`` is the safety net.
+        """
+        next_watch = 0.0
+        while not self._stop.is_set():
+            self._kick.wait(self.cfg.sync.relay_interval_seconds)
+            self._kick.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.service.relay()
+                if time.monotonic() >= next_watch:
+                    self.fn_watch.update(self.service.fn_backlog(), self.cfg.pos_id)
+                    next_watch = time.monotonic() + self.cfg.fn_watch.interval_seconds
+            except KktError as exc:
+                log.info("OFD relay skipped: %s", exc)
+            except Exception:
+                log.exception("OFD relay round failed")
+            if deliveries.due_count() and not self.draining:
+                try:
+                    self.sync_now()
+                except SyncBusy:
+                    pass  # another runner (timer, admin) is delivering right now
+                except Exception:
+                    log.exception("background delivery failed")
+
+    def sync_now(self, lock: HostLock | None = None) -> dict:
+        """One delivery pass (``SyncBusy`` when another runner holds the host lock)."""
+        report = SyncRunner(self.cfg).run(lock=lock).as_dict()
+        self.last_sync = report
+        return report
+
+    def start_sync(self) -> None:
+        """Admin API: take the host lock now (``SyncBusy`` -> 409), deliver in a background thread."""
+        lock = HostLock(self.cfg.sync.lock_path).acquire()
+
+        def work() -> None:
+            try:
+                self.sync_now(lock=lock)
+            except Exception:
+                log.exception("sync requested through the API failed")
+            finally:
+                lock.release()
+
+        threading.Thread(target=work, name="kkt-sync-api", daemon=True).start()
+
+    def _network_changed(self, previous: str, current: str) -> None:
+        log.warning("network %s -> %s", previous, current)
+        if current in ("online", "degraded"):
+            for target in ("ofd", "odoo"):
+                deliveries.kick(target)
+            self._kick.set()
+
+    def heartbeat_status(self) -> dict:
+        st = journal.buffer_status(self.cfg.buffer.capacity)
+        backlog = self.fn_watch.snapshot()
+        return {
+            "buffer": {"queued": st.current_queued, "capacity": st.total_capacity, "dlq": st.dlq_size},
+            "fn_backlog": backlog.as_dict() if backlog else None,
+            "breakers": breaker_states(),
+            "kkt": self.service.health.snapshot().state,
+        }
+
     def stop(self) -> None:
         self._stop.set()
+        self._kick.set()
+        if self.heartbeat is not None:
+            self.heartbeat.stopped.set()
         for dog in self._threads:
             if isinstance(dog, Watchdog):
                 dog.stopped.set()
@@ -94,15 +207,16 @@ class Runtime:
         return http_alive(self.cfg.http.listen, timeout=2.0)
 
     def network_status(self) -> str:
-        # The heartbeat to Odoo (delivery work) decides online/offline/degraded; until it runs: unknown.
-        return "unknown"
+        """online | degraded | offline from the heartbeat's hysteresis; unknown without Odoo configured."""
+        return self.heartbeat.monitor.state if self.heartbeat is not None else "unknown"
 
     def status_line(self) -> str:
         kkt = self.service.health.snapshot()
         st = journal.buffer_status(self.cfg.buffer.capacity)
         return (
             f"KKT {kkt.state}; buffer {st.current_queued}/{st.total_capacity} ({st.percent_full:.0f}%), "
-            f"not printed {st.not_printed}"
+            f"not printed {st.not_printed}; network {self.network_status()}; "
+            f"breaker {plan_state(breaker_states())}; DLQ {st.dlq_size}"
         )
 
     def health_report(self) -> dict:
@@ -116,6 +230,7 @@ class Runtime:
                 "total_capacity": st.total_capacity,
                 "percent_full": st.percent_full,
                 "not_printed": st.not_printed,
+                "dlq_size": st.dlq_size,
                 "oldest_pending_age_seconds": st.oldest_pending_age_seconds,
             }
         except Exception as exc:  # noqa: BLE001 - report any buffer failure as unhealthy
@@ -127,14 +242,32 @@ class Runtime:
             "since": kkt.since,
             "last_ok_at": kkt.last_ok_at,
         }
-        if not buffer["writable"]:
-            overall = "unhealthy"
-        elif kkt.ok and buffer["status"] == "ok" and not self.draining:
-            overall = "healthy"
-        else:
-            overall = "degraded"
+        states = breaker_states()
+        breaker = {
+            "state": plan_state(states),
+            "endpoints": {k: plan_state({k: v}) for k, v in states.items()},
+        }
+        network = self.network_status()
+        backlog = self.fn_watch.snapshot()
+        healthy = (
+            buffer["writable"]
+            and kkt.ok
+            and buffer["status"] == "ok"
+            and not self.draining
+            and breaker["state"] == "CLOSED"
+            and network in ("online", "unknown")
+            and not (backlog and backlog.warning_days is not None)
+        )
+        overall = "unhealthy" if not buffer["writable"] else ("healthy" if healthy else "degraded")
         return {
             "status": overall,
             "draining": self.draining,
-            "components": {"buffer": buffer, "kkt": kkt_view},
+            "components": {
+                "buffer": buffer,
+                "kkt": kkt_view,
+                "circuit_breaker": breaker,
+                "network": {"status": network},
+                "fn_backlog": backlog.as_dict() if backlog else {"status": "not read yet"},
+                "last_sync": self.last_sync,
+            },
         }

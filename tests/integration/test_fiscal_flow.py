@@ -249,10 +249,18 @@ def test_shift_and_report_endpoints(client, emulator):
     ]
 
 
-def test_refund_and_correction_are_fiscalized_with_their_settlement(client, emulator, new_key):
+def test_refund_of_an_undelivered_sale_is_409_and_journals_nothing(client, emulator, new_key):
     sale = post(client, sale_body(), new_key()).get_json()
     refund = post(client, sale_body(type="refund", original_receipt_id=sale["receipt_id"]), new_key())
-    assert refund.get_json()["status"] == "printed"
+    assert refund.status_code == 409
+    assert refund.get_json()["code"] == "original_not_delivered"
+    assert Receipt.select().count() == 1
+    assert len(receipts_in_fn(emulator)) == 1
+
+
+def test_correction_and_sale_return_are_fiscalized_with_their_settlement(client, emulator, new_key):
+    post(client, sale_body(), new_key())
+    post(client, sale_body(type="refund"), new_key())  # a return without a reference on this till
     corr = sale_body(
         type="correction", correction={"type": 1, "basis_date": "2026-11-20", "basis_number": "7"}
     )
@@ -261,6 +269,22 @@ def test_refund_and_correction_are_fiscalized_with_their_settlement(client, emul
     assert [(d["type"], d["settlement"]) for d in docs] == [(3, 1), (3, 2), (31, 1)]
     assert {t["tag"] for t in docs[2]["tlvs"]} >= {1173, 1174}
     assert_invariants(emulator)
+
+
+def test_a_sale_printed_late_is_fiscalized_as_a_correction(make_cfg, emulator, new_key):
+    cfg = make_cfg(kkt={"port": emulator.port}, receipt={"late_after_seconds": 0.0})
+    application = create_app(cfg, start_background=False)
+    emulator.control.silent(True)
+    data = post(application.test_client(), sale_body(), new_key()).get_json()
+    assert data["status"] == "buffered"
+    emulator.control.silent(False)
+    time.sleep(0.01)
+    assert application.extensions["kkt"].service.print_waiting() == 1
+    doc = receipts_in_fn(emulator)[0]
+    assert (doc["type"], doc["settlement"]) == (31, 1)
+    correction_type = next(t for t in doc["tlvs"] if t["tag"] == 1173)
+    assert correction_type["value"] == 0  # own initiative
+    application.extensions["kkt"].device.close()
 
 
 def test_restart_keeps_hlc_monotonic_and_replays(make_cfg, emulator, new_key):

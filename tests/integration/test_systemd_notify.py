@@ -164,7 +164,7 @@ def test_graceful_stop_checkpoints_the_wal_and_says_stopping(stack):
     assert wal.stat().st_size > 0
     adapter.stop()
     assert adapter.proc.returncode == 0
-    assert wal.stat().st_size == 0  # everything folded into buffer.db
+    assert not wal.exists() or wal.stat().st_size == 0  # folded into buffer.db (SQLite may delete it)
     assert any("STOPPING=1" in m for _, m in notify.messages)
     rows = sqlite3.connect(adapter.db_path).execute("SELECT fiscal_status FROM receipts").fetchall()
     assert rows == [("printed",)]

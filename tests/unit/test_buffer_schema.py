@@ -38,7 +38,26 @@ def test_upgrade_steps_run_in_order_from_an_older_version(tmp_path, monkeypatch)
     monkeypatch.setattr(schema, "VERSION", len(schema.STEPS))
     conn = db.open_database(path)
     assert ran == [2, 3]
-    assert schema.current_version(conn) == 3
+    assert schema.current_version(conn) == schema.VERSION
+
+
+def test_v1_database_with_receipts_upgrades_to_v2_keeping_everything(tmp_path, monkeypatch):
+    path = str(tmp_path / "b.db")
+    monkeypatch.setattr(schema, "STEPS", schema.STEPS[:1])
+    monkeypatch.setattr(schema, "VERSION", 1)
+    db.open_database(path)
+    accepted = journal.accept_receipt(
+        "5b1f7d1e-8d7a-4c1b-9a55-0b7f2a3c4d5e", {"x": 1}, pos_id="t", kind="sale", total=100, capacity=10
+    )
+    monkeypatch.undo()
+    conn = db.open_database(path)
+    assert schema.current_version(conn) == schema.VERSION >= 2
+    assert [e.event_type for e in journal.events_for(accepted.receipt.id)] == ["receipt_added"]
+    tables = {r[0] for r in conn.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"deliveries", "breaker_state", "counters"} <= tables
+    assert conn.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+    with db.database.atomic("IMMEDIATE"):
+        journal.add_event("ofd_delivered", accepted.receipt.id)  # a v2 event type is now allowed
 
 
 def test_a_newer_schema_is_refused(tmp_path):

@@ -204,7 +204,12 @@ def mark_printed(
         ).where(Receipt.id == receipt_id).execute()
         add_event(event, receipt_id, fd_number=fd_number, fiscal_sign=fiscal_sign, fn_number=fn_number)
         _update_kkt_state(fn_number, fd_number)
-        return Receipt.get_by_id(receipt_id)
+        from kkt_adapter.buffer import deliveries  # the delivery leg is queued with the print result
+
+        printed = Receipt.get_by_id(receipt_id)
+        deliveries.enqueue_odoo(printed, fn_number, fd_number)
+        deliveries.link_receipt_documents(receipt_id, fn_number, fd_number)
+        return printed
 
 
 def mark_not_printed(receipt_id: str, reason: str, *, reconciled: bool) -> None:

@@ -34,7 +34,21 @@ EVENT_TYPES = (
     "shift_opened",
     "shift_closed",
     "x_report",
+    # phase 2: delivery to the OFD and to Odoo (schema v2)
+    "fn_document_captured",
+    "ofd_delivered",
+    "odoo_delivered",
+    "delivery_failed",
+    "lease_expired",
+    "ofd_ack_applied",
+    "dlq_retried",
+    "dlq_resolved",
+    "refund_compensated",
+    "network_status_changed",
+    "fn_backlog_warning",
 )
+DELIVERY_TARGETS = ("ofd", "odoo")
+DELIVERY_STATUSES = ("pending", "syncing", "delivered", "failed")
 
 
 def _check(column: str, values: tuple[str, ...]) -> peewee.SQL:
@@ -109,11 +123,47 @@ class BufferEvent(BaseModel):
         indexes = ((("receipt", "id"), False),)
 
 
+class Delivery(BaseModel):
+    """One fiscal document to deliver to one target: every FN document to the OFD (receipts and shift
+    reports alike, or the FN blocks), every printed receipt to Odoo."""
+
+    id = peewee.AutoField()
+    target = peewee.CharField(max_length=8, constraints=[_check("target", DELIVERY_TARGETS)])
+    fn_number = peewee.CharField(max_length=16)
+    fd = peewee.BigIntegerField()
+    doc_type = peewee.IntegerField()
+    receipt = peewee.ForeignKeyField(Receipt, null=True, column_name="receipt_id", on_delete="RESTRICT")
+    payload = peewee.BlobField(null=True)  # OFD: the FN's document message, as read from the KKT
+    status = peewee.CharField(
+        max_length=16, default="pending", constraints=[_check("status", DELIVERY_STATUSES)]
+    )
+    attempts = peewee.IntegerField(default=0)
+    last_error = peewee.TextField(null=True)
+    next_attempt_at = peewee.FloatField(default=0.0)  # unix time; backoff with jitter
+    lease_owner = peewee.CharField(max_length=64, null=True)
+    lease_until = peewee.FloatField(null=True)
+    hlc = peewee.CharField(max_length=24)  # delivery order
+    created_at = peewee.IntegerField()
+    delivered_at = peewee.IntegerField(null=True)
+    ack = peewee.BlobField(null=True)  # OFD acknowledgment still to be handed to the FN
+    ack_applied_at = peewee.IntegerField(null=True)
+
+    class Meta:
+        table_name = "deliveries"
+        indexes = (
+            (("target", "fn_number", "fd"), True),
+            (("status", "next_attempt_at"), False),
+            (("receipt",), False),
+        )
+
+
 class Dlq(BaseModel):
     id = peewee.CharField(primary_key=True, max_length=36)
+    # Null for FN documents that are not receipts (shift reports): they must reach the OFD too.
     original_receipt = peewee.ForeignKeyField(
-        Receipt, column_name="original_receipt_id", on_delete="RESTRICT"
+        Receipt, null=True, column_name="original_receipt_id", on_delete="RESTRICT"
     )
+    delivery = peewee.ForeignKeyField(Delivery, null=True, column_name="delivery_id", on_delete="RESTRICT")
     failed_at = peewee.IntegerField()
     reason = peewee.TextField()
     fiscal_doc = peewee.TextField()
@@ -164,4 +214,40 @@ class HlcState(BaseModel):
         table_name = "hlc_state"
 
 
-ALL_MODELS = (Receipt, IdempotencyKey, BufferEvent, Dlq, Shift, KktState, HlcState)
+class BreakerState(BaseModel):
+    """pybreaker state shared by every process on the till (adapter, sync runner)."""
+
+    name = peewee.CharField(primary_key=True, max_length=16)
+    state = peewee.CharField(max_length=16, default="closed")
+    fail_counter = peewee.IntegerField(default=0)
+    success_counter = peewee.IntegerField(default=0)
+    opened_at = peewee.FloatField(null=True)
+
+    class Meta:
+        table_name = "breaker_state"
+
+
+class Counter(BaseModel):
+    """Monotonic counters written by any process and exported by the adapter's /metrics."""
+
+    name = peewee.CharField(max_length=64)
+    labels = peewee.CharField(max_length=128, default="")
+    value = peewee.FloatField(default=0.0)
+
+    class Meta:
+        table_name = "counters"
+        primary_key = peewee.CompositeKey("name", "labels")
+
+
+ALL_MODELS = (
+    Receipt,
+    IdempotencyKey,
+    BufferEvent,
+    Delivery,
+    Dlq,
+    Shift,
+    KktState,
+    HlcState,
+    BreakerState,
+    Counter,
+)

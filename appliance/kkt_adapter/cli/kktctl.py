@@ -2,13 +2,17 @@
 
 Operations that need the KKT go through the adapter's HTTP API (the adapter is the port's only owner);
 receipt listings read the buffer directly, so they work even when the adapter is down.
-Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 adapter unreachable.
+``kktctl sync`` is the systemd timer's oneshot: it delivers from the buffer itself (HTTP to the OFD and
+Odoo; it never touches the KKT) under the host lock shared with the adapter.
+Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 adapter unreachable, 4 a sync is already
+running (another runner holds the host lock: not an error for a timer).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,7 @@ import requests
 
 from kkt_adapter import config as config_mod
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_BUSY = 0, 1, 2, 3, 4
 
 
 class CliError(Exception):
@@ -157,6 +161,55 @@ def cmd_reconcile(args, cfg, api) -> tuple[Any, str]:
     return body, f"reconciled; {body['printed']} waiting receipt(s) printed"
 
 
+def cmd_sync(args, cfg, api) -> tuple[Any, str]:
+    from kkt_adapter.sync.lock import SyncBusy
+    from kkt_adapter.sync.runner import SyncRunner
+
+    _open_buffer(cfg)
+    try:
+        report = SyncRunner(cfg).run().as_dict()
+    except SyncBusy as exc:
+        raise CliError(str(exc), EXIT_BUSY) from None
+    lines = [f"sync {report['duration_seconds']:.2f} s, leases expired {report['leases_expired']}"]
+    for target, t in report["targets"].items():
+        extra = f" ({t['skipped']})" if t["skipped"] else ""
+        lines.append(
+            f"  {target:<5} delivered {t['delivered']}, retry later {t['retried']}, "
+            f"dead-lettered {t['dead_lettered']}, breaker {t['breaker']}{extra}"
+        )
+    return report, "\n".join(lines)
+
+
+def _dlq_view(entry) -> dict:
+    from kkt_adapter.web.sync_api import dlq_view
+
+    return dlq_view(entry)
+
+
+def cmd_dlq_list(args, cfg, api) -> tuple[Any, str]:
+    _open_buffer(cfg)
+    from kkt_adapter.buffer import deliveries
+
+    rows = [_dlq_view(e) for e in deliveries.dlq_list(include_resolved=args.all)]
+    text = [f"{r['dlq_id']}  receipt {r['receipt_id'] or '-'}  {r['reason']}" for r in rows]
+    return rows, "\n".join(text) if rows else "DLQ is empty"
+
+
+def cmd_dlq_act(args, cfg, api) -> tuple[Any, str]:
+    _open_buffer(cfg)
+    from kkt_adapter.buffer import deliveries
+
+    try:
+        if args.action == "retry":
+            entry = deliveries.dlq_retry(args.dlq_id, args.by)
+        else:
+            entry = deliveries.dlq_resolve(args.dlq_id, args.by, args.note or "")
+    except deliveries.DlqError as exc:
+        raise CliError(str(exc)) from None
+    verb = "queued for delivery again" if args.action == "retry" else "resolved"
+    return _dlq_view(entry), f"DLQ entry {entry.id} {verb}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kktctl", description="OpticsERP till administration")
     p.add_argument(
@@ -187,6 +240,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("reconcile", help="settle receipts in doubt with the FN, print waiting ones").set_defaults(
         func=cmd_reconcile
     )
+    sub.add_parser("sync", help="deliver the backlog to the OFD and Odoo now (the timer's job)").set_defaults(
+        func=cmd_sync
+    )
+    dlq = sub.add_parser("dlq", help="dead letter queue").add_subparsers(dest="sub", required=True)
+    dl = dlq.add_parser("list", help="open entries (--all: resolved too)")
+    dl.add_argument("--all", action="store_true")
+    dl.set_defaults(func=cmd_dlq_list)
+    for action, text in (
+        ("retry", "deliver the entry's document again"),
+        ("resolve", "close it as settled by hand"),
+    ):
+        act = dlq.add_parser(action, help=text)
+        act.add_argument("dlq_id")
+        act.add_argument("--by", default=os.environ.get("SUDO_USER") or os.environ.get("USER") or "kktctl")
+        if action == "resolve":
+            act.add_argument("--note", help="how it was settled")
+        act.set_defaults(func=cmd_dlq_act, action=action)
     return p
 
 

@@ -15,17 +15,26 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
-from kkt_adapter.buffer import journal
+from kkt_adapter.buffer import deliveries, journal
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.config import Config
+from kkt_adapter.fiscal import fn_watch, saga
 from kkt_adapter.fiscal import request as receipt_request
 from kkt_adapter.fiscal.kkt_health import KktHealth
 from kkt_adapter.kkt.errors import KktDeviceError, KktError, KktLinkError, KktTimeout
 from kkt_adapter.kkt.interface import FiscalDevice
-from kkt_adapter.kkt.types import DocumentType, FiscalReceipt, FiscalResult, FnStatus, ShiftReport
+from kkt_adapter.kkt.types import (
+    Correction,
+    DocumentType,
+    FiscalReceipt,
+    FiscalResult,
+    FnStatus,
+    ShiftReport,
+)
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +163,21 @@ class FiscalService:
             max_total=max(self.cfg.receipt.max_total, receipt.total),
         )
         fiscal = validated.fiscal
-        return FiscalReceipt(**{**fiscal.__dict__, "text": f"Чек {receipt.id}"})
+        changes: dict[str, Any] = {"text": f"Чек {receipt.id}"}
+        if fiscal.correction is None and self._is_late(receipt):
+            # Not fiscalized at the time of payment (the KKT was down): 54-FZ wants a correction receipt,
+            # on own initiative (1173 = 0), based on the sale's date (1178).
+            changes["correction"] = Correction(
+                correction_type=0, basis_date=date.fromtimestamp(receipt.created_at), basis_number=""
+            )
+        return replace(fiscal, **changes)
+
+    def _is_late(self, receipt: Receipt) -> bool:
+        accepted = datetime.fromtimestamp(receipt.created_at)
+        now = datetime.now()
+        return (
+            now - accepted
+        ).total_seconds() > self.cfg.receipt.late_after_seconds or now.date() != accepted.date()
 
     def _note_error(self, exc: KktError) -> None:
         if isinstance(exc, KktTimeout):
@@ -254,6 +277,7 @@ class FiscalService:
             # The driver refused to encode the receipt before sending a byte: retries cannot help.
             journal.mark_not_printed(receipt.id, str(exc), reconciled=False)
             journal.mark_rejected(receipt.id, str(exc))
+            saga.compensate_if_rejected(journal.get_receipt(receipt.id))
             return
         except KktError as exc:
             # Link lost before a command could be sent: the sequence was cut, nothing was signed, but a
@@ -273,6 +297,7 @@ class FiscalService:
         journal.mark_not_printed(receipt.id, str(exc), reconciled=False)
         if not getattr(exc, "retryable", True):
             journal.mark_rejected(receipt.id, exc.description, exc.code)
+            saga.compensate_if_rejected(journal.get_receipt(receipt.id))
 
     def _store_result(self, receipt: Receipt, fn_number: str, result: FiscalResult, via: str) -> None:
         journal.mark_printed(
@@ -417,6 +442,47 @@ class FiscalService:
                 "ofd_first_unsent_at": ofd.first_unsent_at.isoformat() if ofd.first_unsent_at else None,
                 "paper_out": status.paper_out,
             }
+
+    # --- OFD relay and FN backlog (phase 2, device side) ----------------------------------------------
+
+    def relay(self, max_documents: int = 50) -> dict[str, int]:
+        """Capture FN documents not yet stored for the OFD, and hand delivered OFD acks back to the FN.
+
+        The device lock is taken per document, so a cashier's receipt never waits behind a long backlog.
+        """
+        with self.device_lock:
+            self._ensure_open()
+            fn = self.device.fn_status()
+            waiting = self.device.list_unconfirmed()
+        known = deliveries.known_ofd_fds(fn.fn_number)
+        captured = applied = 0
+        for fd in [f for f in waiting if f not in known][:max_documents]:
+            with self.device_lock:
+                doc_type = int(self.device.find_document(fd).document_type)
+                payload = self.device.read_unconfirmed_document(fd)
+            captured += deliveries.capture_fn_document(fn.fn_number, fd, doc_type, payload)
+        for row in deliveries.acks_to_apply(max_documents):
+            if row.fn_number == fn.fn_number:
+                with self.device_lock:
+                    try:
+                        self.device.apply_ofd_ack(row.fd, bytes(row.ack))
+                    except KktDeviceError as exc:
+                        log.warning("FN refused the OFD acknowledgment of FD %s: %s", row.fd, exc)
+                        continue
+                applied += 1
+            deliveries.ack_applied(row.id)  # an FN replaced since has nothing left to confirm
+        return {"captured": captured, "acks_applied": applied, "unconfirmed": len(waiting) - applied}
+
+    def fn_backlog(self) -> fn_watch.FnBacklog:
+        """Read the OFD exchange status, the FN clock and expiry; assess the 30-day block."""
+        with self.device_lock:
+            self._ensure_open()
+            ofd = self.device.ofd_status()
+            fn = self.device.fn_status()
+            expiry = self.device.fn_expiry()
+        return fn_watch.assess(
+            self.cfg.fn_watch, ofd.queue_size, ofd.first_unsent_at, fn.issued_at, expiry.expires_on
+        )
 
     def probe(self) -> None:
         """Refresh the KKT health from a short status (background; never raises)."""

@@ -70,5 +70,20 @@ class FiscalDevice(ABC):
     @abstractmethod
     def find_document(self, fd_number: int) -> FoundDocument: ...
 
+    # --- OFD relay: the till carries the FN's documents to the OFD and its acknowledgments back.
+    # Vendor-specific on real devices (modelled by the emulator as FFD0..FFD2).
+
+    @abstractmethod
+    def list_unconfirmed(self) -> list[int]:
+        """FD numbers of documents the OFD has not confirmed yet, oldest first."""
+
+    @abstractmethod
+    def read_unconfirmed_document(self, fd_number: int) -> bytes:
+        """The FN's message for the OFD for one unconfirmed document."""
+
+    @abstractmethod
+    def apply_ofd_ack(self, fd_number: int, ack: bytes) -> None:
+        """Hand the OFD's acknowledgment to the FN (idempotent); the FN's unconfirmed count drops."""
+
     def fn_expires_on(self) -> date:
         return self.fn_expiry().expires_on

@@ -52,6 +52,7 @@ class _BufferCollector:
             g = GaugeMetricFamily(name, doc, labels=["pos_id"])
             g.add_metric([pos], value)
             yield g
+        yield from self._phase2(pos)
         snap = self.runtime.service.health.snapshot()
         up = GaugeMetricFamily(
             "kkt_device_up", "1 when the last exchange with the KKT succeeded", labels=["pos_id"]
@@ -64,6 +65,90 @@ class _BufferCollector:
         for name in KKT_STATES:
             state.add_metric([pos, name], 1.0 if snap.state == name else 0.0)
         yield state
+
+    def _phase2(self, pos: str):
+        """Delivery metrics: breaker per endpoint, counters shared by every process, network, FN backlog."""
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
+        from kkt_adapter.buffer import deliveries
+        from kkt_adapter.sync.breaker import STATE_VALUES, breaker_states
+        from kkt_adapter.sync.runner import DURATION_BUCKETS
+
+        state = GaugeMetricFamily(
+            "kkt_circuit_breaker_state", "State: 0=CLOSED, 1=OPEN, 2=HALF_OPEN", labels=["pos_id", "endpoint"]
+        )
+        states = breaker_states()
+        for endpoint in ("ofd", "odoo"):
+            state.add_metric([pos, endpoint], STATE_VALUES.get(states.get(endpoint, "closed"), 0))
+        yield state
+        values = {(c.name, c.labels): c.value for c in deliveries.counters()}
+        opens = CounterMetricFamily(
+            "kkt_circuit_breaker_opens", "Times opened", labels=["pos_id", "endpoint"]
+        )
+        for endpoint in ("ofd", "odoo"):
+            opens.add_metric(
+                [pos, endpoint], values.get(("kkt_circuit_breaker_opens_total", f"endpoint={endpoint}"), 0)
+            )
+        yield opens
+        synced = CounterMetricFamily(
+            "kkt_receipts_synced", "Receipts delivered (or dead-lettered)", labels=["pos_id", "status"]
+        )
+        for status in ("success", "failed"):
+            synced.add_metric([pos, status], values.get(("kkt_receipts_synced_total", f"status={status}"), 0))
+        yield synced
+        docs = CounterMetricFamily(
+            "kkt_documents_delivered", "Documents delivered per endpoint", labels=["pos_id", "endpoint"]
+        )
+        for endpoint in ("ofd", "odoo"):
+            docs.add_metric(
+                [pos, endpoint], values.get(("kkt_documents_delivered_total", f"target={endpoint}"), 0)
+            )
+        yield docs
+        hist = HistogramMetricFamily("kkt_sync_duration_seconds", "Sync run duration", labels=["pos_id"])
+        buckets = [
+            (str(le), values.get(("kkt_sync_duration_seconds_bucket", f"le={le}"), 0))
+            for le in DURATION_BUCKETS
+        ]
+        buckets.append(("+Inf", values.get(("kkt_sync_duration_seconds_bucket", "le=+Inf"), 0)))
+        hist.add_metric([pos], buckets, values.get(("kkt_sync_duration_seconds_sum", ""), 0))
+        yield hist
+        pending = GaugeMetricFamily(
+            "kkt_deliveries_pending", "Documents waiting per endpoint", labels=["pos_id", "endpoint"]
+        )
+        overview = deliveries.overview()
+        for endpoint in ("ofd", "odoo"):
+            pending.add_metric([pos, endpoint], overview.pending[endpoint])
+        yield pending
+        network = GaugeMetricFamily(
+            "kkt_network_status", "Network state (1 = current)", labels=["pos_id", "status"]
+        )
+        current = self.runtime.network_status()
+        for name in ("online", "degraded", "offline", "unknown"):
+            network.add_metric([pos, name], 1.0 if current == name else 0.0)
+        yield network
+        backlog = self.runtime.fn_watch.snapshot()
+        if backlog is not None:
+            for name, doc, value in (
+                (
+                    "kkt_fn_unconfirmed_documents",
+                    "FN documents not confirmed by the OFD",
+                    backlog.unconfirmed,
+                ),
+                (
+                    "kkt_fn_oldest_unconfirmed_age_seconds",
+                    "Age of the oldest unconfirmed FN document",
+                    backlog.oldest_age_seconds,
+                ),
+                (
+                    "kkt_fn_days_to_block",
+                    "Days until the FN blocks (30 days unconfirmed)",
+                    backlog.days_to_block if backlog.days_to_block is not None else 30.0,
+                ),
+                ("kkt_fn_days_to_expiry", "Days until the FN expires", backlog.days_to_expiry),
+            ):
+                g = GaugeMetricFamily(name, doc, labels=["pos_id"])
+                g.add_metric([pos], value)
+                yield g
 
 
 class Metrics:

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from kkt_adapter.buffer import journal
 from kkt_adapter.fiscal import request as receipt_request
+from kkt_adapter.fiscal import saga
 from kkt_adapter.web.auth import admin_required
 from kkt_adapter.web.errors import Problem
 
@@ -75,13 +76,11 @@ def create_receipt() -> Response:
             str(exc),
             errors=[{"field": e.field, "reason": e.reason} for e in exc.errors],
         ) from None
-    if validated.original_receipt_id and journal.get_receipt(validated.original_receipt_id) is None:
-        raise Problem(
-            422,
-            "original_not_found",
-            "Original receipt unknown",
-            f"no receipt {validated.original_receipt_id} on this till",
-        )
+    if validated.original_receipt_id:
+        try:
+            saga.check_refund(validated, key)
+        except saga.RefundRefused as exc:
+            raise Problem(exc.status, exc.code, exc.title, exc.detail) from None
     try:
         outcome = runtime.service.submit(key, body, validated)
     except journal.IdempotencyConflict:

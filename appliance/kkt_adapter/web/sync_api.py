@@ -1,0 +1,81 @@
+"""Admin endpoints of phase 2: start a sync (202; 409 while one runs) and the dead letter queue."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from kkt_adapter.buffer import deliveries
+from kkt_adapter.sync.lock import SyncBusy
+from kkt_adapter.web.auth import admin_required
+from kkt_adapter.web.errors import Problem
+
+bp = Blueprint("sync", __name__, url_prefix="/v1/kkt")
+
+
+@bp.post("/buffer/sync")
+@admin_required
+def start_sync() -> Response:
+    runtime = current_app.extensions["kkt"]
+    try:
+        runtime.start_sync()
+    except SyncBusy as exc:
+        raise Problem(409, "sync_in_progress", "Sync already running", str(exc)) from None
+    resp = jsonify({"status": "started", "pending": deliveries.overview().pending})
+    resp.status_code = 202
+    return resp
+
+
+def dlq_view(entry) -> dict:
+    return {
+        "dlq_id": entry.id,
+        "receipt_id": entry.original_receipt_id,
+        "delivery_id": entry.delivery_id,
+        "failed_at": entry.failed_at,
+        "reason": entry.reason,
+        "retry_attempts": entry.retry_attempts,
+        "last_error": entry.last_error,
+        "resolved_at": entry.resolved_at,
+        "resolved_by": entry.resolved_by,
+    }
+
+
+@bp.get("/dlq")
+@admin_required
+def dlq_list() -> Response:
+    include = request.args.get("all", "false").lower() in ("1", "true", "yes")
+    return jsonify([dlq_view(e) for e in deliveries.dlq_list(include_resolved=include)])
+
+
+def _by() -> tuple[str, str]:
+    body = {}
+    if request.get_data():
+        try:
+            body = json.loads(request.get_data())
+        except ValueError:
+            raise Problem(400, "malformed_json", "Malformed JSON", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise Problem(400, "malformed_json", "Malformed JSON", "the body must be a JSON object")
+    by = str(body.get("by") or "admin-api")[:64]
+    return by, str(body.get("note") or "")[:200]
+
+
+@bp.post("/dlq/<dlq_id>/retry")
+@admin_required
+def dlq_retry(dlq_id: str) -> Response:
+    by, _ = _by()
+    try:
+        return jsonify(dlq_view(deliveries.dlq_retry(dlq_id, by)))
+    except deliveries.DlqError as exc:
+        raise Problem(404, "dlq_entry_not_found", "DLQ entry not found", str(exc)) from None
+
+
+@bp.post("/dlq/<dlq_id>/resolve")
+@admin_required
+def dlq_resolve(dlq_id: str) -> Response:
+    by, note = _by()
+    try:
+        return jsonify(dlq_view(deliveries.dlq_resolve(dlq_id, by, note)))
+    except deliveries.DlqError as exc:
+        raise Problem(404, "dlq_entry_not_found", "DLQ entry not found", str(exc)) from None
