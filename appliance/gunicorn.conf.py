@@ -31,6 +31,9 @@ errorlog = "-"
 loglevel = _cfg.log.level
 # Bodies are capped by the app (413 as problem+json); keep gunicorn's header limits at defaults.
 proc_name = "kkt-adapter"
+# gunicorn 22+ opens a control socket in $HOME by default; the adapter needs none (systemctl and kktctl
+# manage it), and on the till $HOME is not writable (ProtectSystem=strict).
+control_socket_disable = True
 
 
 def on_starting(server):

@@ -1,10 +1,12 @@
-"""``make demo``: a scripted sales day on a local till stack (KKT emulator on a pty + adapter under gunicorn).
+"""``make demo``: a scripted sales day on a local till stack, everything on loopback.
 
-The day: open shift, sales of frames, lenses and sunglasses (VAT from product data), an e-receipt, a
-retried request that must not print twice, a KKT outage (register unplugged) during which sales are
-journaled as ``buffered`` and printed automatically when it comes back, a refund, a correction, X and Z
-reports. Finally every document of the emulator's FN is checked against the buffer.
-Everything runs on loopback in ./demo-run/ (git-ignored), which is kept for inspection.
+The stack: KKT emulator on a pty, the adapter under gunicorn, and the OFD and Odoo stand-ins. The day:
+open shift, sales of frames, lenses and sunglasses (VAT from product data), an e-receipt, a retried
+request that must not print twice, a KKT outage (register unplugged: sales are journaled ``buffered``
+and printed when it is back), an OFD outage (sales go on, the circuit breaker opens, the backlog drains on
+recovery and the FN's unconfirmed documents are acknowledged), a refund through the saga, a correction,
+X and Z reports. Finally every FN document is checked against the buffer and the two endpoints.
+Runs in ./demo-run/ (git-ignored), which is kept for inspection.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import requests
 
 from kkt_adapter.devstack import AdapterProcess, EmulatorProcess
+from kkt_adapter.standins.common import StandinProcess
 
 RUN_DIR = Path.cwd() / "demo-run"
 POS_ID = "store01-till1"
@@ -50,9 +53,13 @@ def sale(items: list[dict], method: str = "card", **extra) -> dict:
 
 
 class Day:
-    def __init__(self, adapter: AdapterProcess, emulator: EmulatorProcess):
+    def __init__(
+        self, adapter: AdapterProcess, emulator: EmulatorProcess, ofd: StandinProcess, odoo: StandinProcess
+    ):
         self.adapter = adapter
         self.emulator = emulator
+        self.ofd = ofd
+        self.odoo = odoo
         self.answers: list[tuple[str, dict]] = []
 
     def say(self, text: str) -> None:
@@ -87,12 +94,52 @@ class Day:
             time.sleep(0.2)
         raise SystemExit("demo: buffered receipts were not printed after the KKT came back")
 
+    def health(self) -> dict:
+        return requests.get(self.adapter.url + "/v1/health", timeout=5).json()
+
+    def wait_for(self, what: str, predicate, timeout: float = 60) -> float:
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if predicate():
+                return time.monotonic() - started
+            time.sleep(0.2)
+        raise SystemExit(f"demo: {what} did not happen within {timeout} s")
+
+    def queued(self) -> int:
+        return requests.get(self.adapter.url + "/v1/kkt/buffer/status", timeout=5).json()["current_queued"]
+
+    def ofd_outage(self) -> None:
+        print("\n== Сбой: ОФД недоступен ==")
+        self.ofd.control.mode("down")
+        for i in range(4):
+            self.receipt(f"продажа без связи с ОФД #{i + 1}", sale([line("lens"), line("case")]))
+        self.wait_for(
+            "breaker opening", lambda: self.health()["components"]["circuit_breaker"]["state"] == "OPEN"
+        )
+        h = self.health()
+        self.say(
+            f"circuit breaker ОФД: {h['components']['circuit_breaker']['endpoints']}, health: {h['status']}"
+        )
+        self.say(f"в буфере ждут доставки: {self.queued()} чеков; продажи продолжаются")
+        self.receipt("продажа при открытом breaker", sale([line("cloth")], "cash"))
+        print("\n== Восстановление ОФД ==")
+        self.ofd.control.mode("up")
+        drained = self.wait_for("backlog drain", lambda: self.queued() == 0)
+        fn = self.admin("GET", "/v1/kkt/fn")
+        breaker = self.health()["components"]["circuit_breaker"]["state"]
+        self.say(f"буфер опустел за {drained:.1f} с; breaker: {breaker}")
+        self.wait_for(
+            "OFD acknowledgments in the FN", lambda: self.admin("GET", "/v1/kkt/fn")["ofd_queue_size"] == 0
+        )
+        self.say(f"квитанции ОФД переданы в ФН: неподтверждённых документов {fn['ofd_queue_size']} -> 0")
+
     def run(self) -> None:
         print("\n== Утро: открытие смены ==")
         shift = self.admin("POST", "/v1/kkt/shift/open")
         self.say(f"смена {shift['shift_number']} открыта, FD {shift['fd_number']}")
 
         print("\n== Продажи ==")
+        self.say(f"сеть: {self.health()['components']['network']['status']}")
         first = self.receipt(
             "очки: оправа + 2 линзы (НДС не облагается)", sale([line("frame"), line("lens", 2)])
         )
@@ -122,9 +169,11 @@ class Day:
             show = self.admin("GET", f"/v1/kkt/receipt/{data['receipt_id']}")
             self.say(f"отложенный чек {data['receipt_id'][:8]}… напечатан, FD {show['fd_number']}")
 
-        print("\n== Возврат и коррекция ==")
+        self.ofd_outage()
+
+        print("\n== Возврат (сага) и коррекция ==")
         refund = {**sale([line("frame")]), "type": "refund", "original_receipt_id": first["receipt_id"]}
-        self.receipt("возврат оправы по чеку покупки", refund)
+        self.receipt("возврат оправы по доставленному чеку покупки", refund)
         correction = {
             **sale([line("cloth")], "cash"),
             "type": "correction",
@@ -137,6 +186,11 @@ class Day:
         self.say(f"X-отчёт по смене {x['shift_number']}")
         z = self.admin("POST", "/v1/kkt/shift/close")
         self.say(f"Z-отчёт: смена {z['shift_number']} закрыта, FD {z['fd_number']}")
+        waited = self.wait_for(
+            "end-of-day delivery",
+            lambda: self.queued() == 0 and self.admin("GET", "/v1/kkt/fn")["ofd_queue_size"] == 0,
+        )
+        self.say(f"все документы дня у ОФД и в Odoo, квитанции в ФН ({waited:.1f} с после Z)")
 
     def summary(self) -> int:
         journal = self.emulator.control.journal()
@@ -157,25 +211,56 @@ class Day:
         print(f"  документов ФН: {len(journal)} (чеков {len(receipts)})")
         print(f"  чеков в буфере напечатано: {dict(kinds)}")
         print(f"  события журнала: {dict(events)}")
+        ofd, odoo = self.ofd.control.stats(), self.odoo.control.stats()
+        dlq = len(self.admin("GET", "/v1/kkt/dlq"))
         print(f"  дубликатов чеков в ФН: {duplicates}")
         print(f"  документов ФН без строки в буфере: {len(orphans)}")
+        print(f"  ОФД: уникальных документов {ofd['unique_documents']} из {len(journal)} документов ФН")
+        print(f"  Odoo: уникальных чеков {odoo['unique_receipts']} из {len(receipts)}, дублей записано 0")
+        print(f"  DLQ: {dlq}")
         print(f"  данные прогона: {RUN_DIR}")
-        return 0 if duplicates == 0 and not orphans else 1
+        ok = duplicates == 0 and not orphans and dlq == 0
+        return (
+            0
+            if ok and ofd["unique_documents"] == len(journal) and odoo["unique_receipts"] == len(receipts)
+            else 1
+        )
 
 
 def main() -> int:
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     emulator = EmulatorProcess(RUN_DIR / "kkt").start()
-    adapter = AdapterProcess(RUN_DIR / "adapter", emulator.port, pos_id=POS_ID, capacity=200)
+    ofd = StandinProcess.start("ofd", state_dir=RUN_DIR / "ofd", log_path=RUN_DIR / "ofd.log")
+    odoo = StandinProcess.start("odoo", args=["--token", f"{POS_ID}=demo"], log_path=RUN_DIR / "odoo.log")
+    # Time is compressed for the demo: the breaker retries after 5 s (60 s on a till), backoff <= 1 s.
+    adapter = AdapterProcess(
+        RUN_DIR / "adapter",
+        emulator.port,
+        pos_id=POS_ID,
+        capacity=200,
+        extra_env={
+            "KKT_ADAPTER_OFD__URL": ofd.url,
+            "KKT_ADAPTER_ODOO__URL": odoo.url,
+            "KKT_ADAPTER_ODOO__TOKEN": "demo",
+            "KKT_ADAPTER_SYNC__LOCK_PATH": str(RUN_DIR / "sync.lock"),
+            "KKT_ADAPTER_SYNC__RELAY_INTERVAL_SECONDS": "0.3",
+            "KKT_ADAPTER_SYNC__BREAKER_RESET_SECONDS": "5",
+            "KKT_ADAPTER_SYNC__BACKOFF_BASE_SECONDS": "0.2",
+            "KKT_ADAPTER_SYNC__BACKOFF_MAX_SECONDS": "1",
+            "KKT_ADAPTER_HEARTBEAT__INTERVAL_SECONDS": "2",
+        },
+    )
     try:
         adapter.start()
-        print(f"OpticsERP demo: адаптер {adapter.url}, ККТ-эмулятор {emulator.port}")
-        day = Day(adapter, emulator)
+        print(f"OpticsERP demo: адаптер {adapter.url}, ККТ {emulator.port}, ОФД {ofd.url}, Odoo {odoo.url}")
+        day = Day(adapter, emulator, ofd, odoo)
         day.run()
         return day.summary()
     finally:
         adapter.stop()
         emulator.stop()
+        ofd.stop()
+        odoo.stop()
 
 
 if __name__ == "__main__":

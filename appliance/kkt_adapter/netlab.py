@@ -11,8 +11,9 @@ Faults, all real (the kernel drops the packets, nothing is mocked):
 
 * ``link_down()`` / ``link_up()`` / ``flap()``: the namespace end of the data link goes down, so the host
   end loses carrier and packets to the namespace vanish: new connections time out, open ones stall and
-  resume on ``link_up()`` if TCP has not given up. (The host end is never taken down: its /30 route would
-  go away and the traffic would leak to the default route.)
+  resume on ``link_up()`` if TCP has not given up. A packet sent just after the cable was pulled may wait
+  in the kernel's ARP queue and still arrive after ``link_up()``, as on real Ethernet. (The host end is
+  never taken down: its /30 route would go away and the traffic would leak to the default route.)
 * ``set_loss(percent)``: nftables rules in the namespace drop that share of the packets crossing the data
   link, in each direction (``numgen random mod 100 < percent drop``); 0 removes them.
 * ``set_netem(delay_ms, loss_pct)``: netem on both data-link ends when the kernel has it

@@ -133,13 +133,13 @@ class Runtime:
                 log.info("OFD relay skipped: %s", exc)
             except Exception:
                 log.exception("OFD relay round failed")
-            if deliveries.due_count() and not self.draining:
-                try:
+            try:
+                if deliveries.due_count() and not self.draining:
                     self.sync_now()
-                except SyncBusy:
-                    pass  # another runner (timer, admin) is delivering right now
-                except Exception:
-                    log.exception("background delivery failed")
+            except SyncBusy:
+                pass  # another runner (timer, admin) is delivering right now
+            except Exception:
+                log.exception("background delivery failed")
 
     def sync_now(self, lock: HostLock | None = None) -> dict:
         """One delivery pass (``SyncBusy`` when another runner holds the host lock)."""

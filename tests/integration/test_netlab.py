@@ -121,19 +121,21 @@ def test_link_down_times_out_and_link_up_recovers(lab: NetLab, ofd: StandinProce
 
 @needs_lab
 def test_flapping_link_delivers_with_retries(lab: NetLab, ofd: StandinProcess) -> None:
-    flap = lab.flap(period_s=0.4, duration_s=1.2)
+    flap = lab.flap(period_s=0.8, duration_s=1.6)  # down 0.4 s, up 0.4 s, twice
     delivered, failures = [], 0
     fd = 100
     deadline = time.monotonic() + 10
     while (flap.active or len(delivered) < 3) and time.monotonic() < deadline:
         try:
-            delivered.append(send(ofd, fd, timeout=0.3))
+            delivered.append(send(ofd, fd, timeout=0.2))  # shorter than a down phase
             fd += 1
         except requests.RequestException:
             failures += 1
     assert flap.wait(2) and flap.cycles >= 2
     assert failures >= 1 and len(delivered) >= 3
-    assert send(ofd, fd) == "accepted"  # the flapper leaves the link up
+    # A timed-out request may still have been served (answer lost): the retry of that FD says duplicate.
+    assert set(delivered) <= {"accepted", "duplicate"}
+    assert send(ofd, 999) == "accepted"  # the flapper leaves the link up
 
 
 @needs_lab

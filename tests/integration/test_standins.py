@@ -10,6 +10,7 @@ import base64
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,7 @@ def test_ack_layout(ofd: StandinProcess) -> None:
         (doc(1, message(1) + b"\x01"), "not a valid TLV structure"),
         ({**doc(1), "message": "%%%"}, "not valid base64"),
         ({**doc(1), "fn_number": "123"}, "16 digits"),
+        ({**doc(1), "fn_number": "9999078900001234\n"}, "16 digits"),
         ({**doc(1), "fd": 0}, "'fd' must be an integer"),
         ({**doc(1), "fd": True}, "'fd' must be an integer"),
         ({**doc(1), "doc_type": "3"}, "'doc_type'"),
@@ -232,6 +234,20 @@ def test_received_documents_and_acks_survive_a_restart(tmp_path: Path) -> None:
         second.stop()
 
 
+def test_concurrent_submissions_are_counted_exactly(ofd: StandinProcess) -> None:
+    docs = [doc(fd) for fd in range(1, 21)]
+
+    def submit(_: int) -> list[str]:
+        with requests.Session() as session:
+            resp = session.post(ofd.url + "/v1/documents", json={"documents": docs}, timeout=10)
+            return [r["status"] for r in results(resp)]
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = [s for batch in pool.map(submit, range(8)) for s in batch]
+    assert statuses.count("accepted") == 20 and statuses.count("duplicate") == 140
+    assert ofd.control.stats()["unique_documents"] == 20 and ofd.control.stats()["duplicates"] == 140
+
+
 def test_cli_refuses_a_bad_listen_address() -> None:
     with pytest.raises(RuntimeError, match="did not start"):
         StandinProcess.start("odoo", listen=("127.0.0.1", 99999), timeout=5)
@@ -282,6 +298,7 @@ def test_odoo_requires_a_till_token(odoo: StandinProcess) -> None:
     for token in (None, "wrong"):
         resp = post_receipts(odoo, receipt(1), token=token)
         assert resp.status_code == 401 and resp.json()["code"] == "unauthorized"
+        assert resp.headers["WWW-Authenticate"].startswith("Bearer")
     resp = post_receipts(odoo, receipt(1), token=TOKEN_A, pos_id="till-b")  # till A's token, till B's data
     assert resp.status_code == 403 and resp.headers["Content-Type"] == "application/problem+json"
     assert results(post_receipts(odoo, receipt(1), token=TOKEN_A, pos_id="till-a"))[0]["status"] == "created"
@@ -361,3 +378,18 @@ def test_odoo_modes_heartbeat_and_clock_skew(odoo: StandinProcess) -> None:
     last = control.heartbeats()["till-a"]
     assert last["status"] == {"buffer": {"pending": 3}} and last["hlc"] == "001795470000000.00002"
     assert control.stats()["heartbeats"] == 1
+
+
+def test_recorded_receipts_survive_a_restart(tmp_path: Path) -> None:
+    sale = receipt(21)
+    first = StandinProcess.start("odoo", state_dir=tmp_path, args=["--token", TOKEN_ANY])
+    try:
+        assert results(post_receipts(first, sale))[0]["status"] == "created"
+    finally:
+        assert first.stop() == 0
+    second = StandinProcess.start("odoo", state_dir=tmp_path, args=["--token", TOKEN_ANY])
+    try:
+        refund = receipt(22, kind="refund", original_receipt_id=sale["receipt_id"])
+        assert [r["status"] for r in results(post_receipts(second, sale, refund))] == ["duplicate", "created"]
+    finally:
+        second.stop()

@@ -1,7 +1,9 @@
 """POC-1: the KKT emulator and 50 fiscal operations (sales, refunds, corrections, X, Z) through the adapter.
 
-The adapter runs as in production (gunicorn, 1 worker) and talks to the emulator over a pty. Every
-operation must succeed, and every receipt the adapter reports must be the FN's document (FD, FP, total).
+The adapter runs as in production (gunicorn, 1 worker) and talks to the emulator over a pty; it delivers
+to the OFD and Odoo stand-ins in the background. Every operation must succeed, every receipt the adapter
+reports must be the FN's document (FD, FP, total), and refunds go through the saga: each is made only
+once its sale was delivered.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 import requests
 
 from kkt_adapter.devstack import AdapterProcess, EmulatorProcess
+from kkt_adapter.standins.common import StandinProcess
 
 POS_ID = "poc1-till"
 PRODUCTS = [  # (name, price, FFD 1199 VAT code from product data)
@@ -43,11 +46,36 @@ def sale(rng: random.Random) -> dict:
     return body
 
 
+def wait_delivered(adapter: AdapterProcess, receipt_id: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        view = requests.get(
+            f"{adapter.url}/v1/kkt/receipt/{receipt_id}", headers=adapter.admin(), timeout=5
+        ).json()
+        if view["status"] == "synced":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"sale {receipt_id} was not delivered within {timeout} s")
+
+
 @pytest.mark.slow
 def test_poc1_fifty_operations(tmp_path):
     rng = random.Random(1)
     emulator = EmulatorProcess(tmp_path / "kkt").start()
-    adapter = AdapterProcess(tmp_path / "adapter", emulator.port, pos_id=POS_ID).start()
+    ofd = StandinProcess.start("ofd", log_path=tmp_path / "ofd.log")
+    odoo = StandinProcess.start("odoo", args=["--token", f"{POS_ID}=t"], log_path=tmp_path / "odoo.log")
+    adapter = AdapterProcess(
+        tmp_path / "adapter",
+        emulator.port,
+        pos_id=POS_ID,
+        extra_env={
+            "KKT_ADAPTER_OFD__URL": ofd.url,
+            "KKT_ADAPTER_ODOO__URL": odoo.url,
+            "KKT_ADAPTER_ODOO__TOKEN": "t",
+            "KKT_ADAPTER_SYNC__LOCK_PATH": str(tmp_path / "sync.lock"),
+            "KKT_ADAPTER_SYNC__RELAY_INTERVAL_SECONDS": "0.2",
+        },
+    ).start()
     ops: list[tuple[str, float, dict]] = []
     sales: list[tuple[dict, dict]] = []
 
@@ -70,6 +98,7 @@ def test_poc1_fifty_operations(tmp_path):
             if i % 10 == 9:
                 call("X report", "POST", "/v1/kkt/report/x")
         for body, answer in sales[:8]:
+            wait_delivered(adapter, answer["receipt_id"])
             refund = {**body, "type": "refund", "original_receipt_id": answer["receipt_id"]}
             refund.pop("buyer_contact", None)
             call("refund", "POST", "/v1/kkt/receipt", refund)
@@ -93,6 +122,8 @@ def test_poc1_fifty_operations(tmp_path):
     finally:
         adapter.stop()
         emulator.stop()
+        ofd.stop()
+        odoo.stop()
 
     kinds = collections.Counter(kind for kind, _, _ in ops)
     assert len(ops) == 50

@@ -144,6 +144,12 @@ def pending_count(target: str | None = None) -> int:
     return query.count()
 
 
+def due_count(now: float | None = None) -> int:
+    """Deliveries a runner could take right now (pending and past their backoff)."""
+    now = time.time() if now is None else now
+    return Delivery.select().where(Delivery.status == "pending", Delivery.next_attempt_at <= now).count()
+
+
 def kick(target: str) -> int:
     """Make every pending delivery of ``target`` due now (the endpoint just recovered)."""
     with database.atomic("IMMEDIATE"):

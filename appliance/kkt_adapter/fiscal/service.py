@@ -14,7 +14,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -225,6 +226,19 @@ class FiscalService:
             return receipt
         finally:
             self.device_lock.release()
+
+    def _skip_if_unreachable(self) -> None:
+        """Background device work leaves a KKT that just failed alone: only the prober knocks."""
+        if self._known_unreachable():
+            raise KktLinkError("the KKT did not answer within the retry interval; skipped")
+
+    @contextmanager
+    def _noting_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except KktError as exc:
+            self._note_error(exc)
+            raise
 
     def _known_unreachable(self) -> bool:
         """The KKT failed ENQ within the last retry interval: a waiting cashier is not made to wait again
@@ -450,20 +464,21 @@ class FiscalService:
 
         The device lock is taken per document, so a cashier's receipt never waits behind a long backlog.
         """
-        with self.device_lock:
+        self._skip_if_unreachable()
+        with self.device_lock, self._noting_errors():
             self._ensure_open()
             fn = self.device.fn_status()
             waiting = self.device.list_unconfirmed()
         known = deliveries.known_ofd_fds(fn.fn_number)
         captured = applied = 0
         for fd in [f for f in waiting if f not in known][:max_documents]:
-            with self.device_lock:
+            with self.device_lock, self._noting_errors():
                 doc_type = int(self.device.find_document(fd).document_type)
                 payload = self.device.read_unconfirmed_document(fd)
             captured += deliveries.capture_fn_document(fn.fn_number, fd, doc_type, payload)
         for row in deliveries.acks_to_apply(max_documents):
             if row.fn_number == fn.fn_number:
-                with self.device_lock:
+                with self.device_lock, self._noting_errors():
                     try:
                         self.device.apply_ofd_ack(row.fd, bytes(row.ack))
                     except KktDeviceError as exc:
@@ -475,7 +490,8 @@ class FiscalService:
 
     def fn_backlog(self) -> fn_watch.FnBacklog:
         """Read the OFD exchange status, the FN clock and expiry; assess the 30-day block."""
-        with self.device_lock:
+        self._skip_if_unreachable()
+        with self.device_lock, self._noting_errors():
             self._ensure_open()
             ofd = self.device.ofd_status()
             fn = self.device.fn_status()

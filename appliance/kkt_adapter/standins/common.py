@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ PROBLEM_TYPE = "application/problem+json"
 MAX_BODY = 16 * 1024 * 1024  # bytes of one request body (100 documents of a few KB each fit easily)
 MAX_BATCH = 100  # items in one API request
 MAX_DELAY_MS = 600_000
-FN_NUMBER = re.compile(r"^[0-9]{16}$")
+FN_NUMBER = re.compile(r"[0-9]{16}")  # use fullmatch
 U32_MAX = 0xFFFF_FFFF
 
 
@@ -59,35 +60,26 @@ def is_int(value: Any, low: int, high: int) -> bool:
 class ApiError(Exception):
     """Raise from a view to answer with a problem document."""
 
-    def __init__(self, status: int, code: str, detail: str):
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.headers = headers or {}
 
 
-_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Request Entity Too Large",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
-
-
-def problem(status: int, code: str, detail: str) -> Response:
+def problem(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> Response:
     """An RFC 9457 problem document with a stable machine ``code`` (same shape as the adapter's)."""
     body = {
         "type": f"/problems/{code}",
-        "title": _TITLES.get(status, "Error"),
+        "title": HTTPStatus(status).phrase,
         "status": status,
         "code": code,
         "detail": detail,
     }
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_TYPE)
+    resp = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_TYPE)
+    resp.headers.update(headers or {})
+    return resp
 
 
 def json_body() -> dict[str, Any]:
@@ -255,7 +247,7 @@ class Standin:
 
         @app.errorhandler(ApiError)
         def _api_error(exc: ApiError) -> Response:
-            return problem(exc.status, exc.code, exc.detail)
+            return problem(exc.status, exc.code, exc.detail, exc.headers)
 
         @app.errorhandler(HTTPException)
         def _http_error(exc: HTTPException) -> Response:

@@ -39,7 +39,7 @@ from kkt_adapter.standins.common import (
 API = "/optics_pos_ru54fz/v1"
 DEFAULT_TOKEN = "standin-till-token"  # noqa: S105 - the stand-in's documented test token
 KINDS = ("sale", "refund", "correction")
-HLC = re.compile(r"^[0-9]{15}\.[0-9]{5}$")  # str(kkt_adapter.hlc.Timestamp)
+HLC = re.compile(r"[0-9]{15}\.[0-9]{5}")  # use fullmatch  # str(kkt_adapter.hlc.Timestamp)
 MAX_TOTAL = 10**13  # kopecks (the FFD money field holds 5 bytes)
 MAX_FISCAL_SIGN = (1 << 48) - 1  # 1077 is at most 6 bytes
 MAX_POS_ID = 64
@@ -63,7 +63,7 @@ def check_receipt(item: dict[str, Any]) -> dict[str, Any]:
     """Validate one receipt's fields; returns the normalised record or raises Rejected."""
     receipt_id = _uuid(item.get("receipt_id"), "receipt_id")
     fn = item.get("fn_number")
-    if not isinstance(fn, str) or not FN_NUMBER.match(fn):
+    if not isinstance(fn, str) or not FN_NUMBER.fullmatch(fn):
         raise Rejected("'fn_number' must be a string of 16 digits")
     if not is_int(item.get("fd"), 1, U32_MAX):
         raise Rejected(f"'fd' must be an integer 1..{U32_MAX}")
@@ -87,7 +87,7 @@ def check_receipt(item: dict[str, Any]) -> dict[str, Any]:
     if kind == "refund" and original is None:
         raise Rejected("a refund must name its original receipt in 'original_receipt_id'")
     hlc = item.get("hlc")
-    if not isinstance(hlc, str) or not HLC.match(hlc):
+    if not isinstance(hlc, str) or not HLC.fullmatch(hlc):
         raise Rejected("'hlc' must be an HLC timestamp like '001764000000000.00000'")
     if not isinstance(item.get("document"), dict):
         raise Rejected("'document' must be a JSON object (the validated receipt request)")
@@ -157,7 +157,12 @@ class OdooStandin(Standin):
         """401 without a known bearer token, 403 when the token belongs to another till."""
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or token.strip() not in self.tokens:
-            raise ApiError(401, "unauthorized", "a valid 'Authorization: Bearer <till token>' is required")
+            raise ApiError(
+                401,
+                "unauthorized",
+                "a valid 'Authorization: Bearer <till token>' is required",
+                {"WWW-Authenticate": 'Bearer realm="optics_pos_ru54fz"'},
+            )
         bound = self.tokens[token.strip()]
         if bound is not None and pos_id != bound:
             raise ApiError(403, "forbidden", f"this token belongs to till {bound!r}, not {pos_id!r}")
@@ -220,7 +225,7 @@ class OdooStandin(Standin):
 
     def heartbeat(self, body: dict[str, Any], pos_id: str) -> None:
         hlc, sent_at, status = body.get("hlc"), body.get("sent_at_ms"), body.get("status")
-        if not isinstance(hlc, str) or not HLC.match(hlc):
+        if not isinstance(hlc, str) or not HLC.fullmatch(hlc):
             raise ApiError(
                 400, "malformed_body", "'hlc' must be an HLC timestamp like '001764000000000.00000'"
             )

@@ -60,7 +60,7 @@ def make_ack(secret: bytes, fn_number: str, fd: int) -> bytes:
 def check_document(item: dict[str, Any]) -> tuple[str, int, int, bytes]:
     """Validate one submitted document -> (fn_number, fd, doc_type, message bytes); raises Rejected."""
     fn, fd, doc_type, message = (item.get(k) for k in ("fn_number", "fd", "doc_type", "message"))
-    if not isinstance(fn, str) or not FN_NUMBER.match(fn):
+    if not isinstance(fn, str) or not FN_NUMBER.fullmatch(fn):
         raise Rejected("'fn_number' must be a string of 16 digits")
     if not is_int(fd, 1, U32_MAX):
         raise Rejected(f"'fd' must be an integer 1..{U32_MAX}")
