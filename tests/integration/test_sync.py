@@ -313,3 +313,39 @@ def test_fn_backlog_warns_before_the_30_day_block(app, kkt_emulator, standins):
     deliver(app)
     assert runtime.service.fn_backlog().unconfirmed == 0
     _ = datetime.now(UTC)
+
+
+PLAN_METRICS = (
+    "kkt_buffer_size",
+    "kkt_buffer_percent_full",
+    "kkt_circuit_breaker_state",
+    "kkt_circuit_breaker_opens_total",
+    "kkt_sync_duration_seconds_bucket",
+    "kkt_receipts_synced_total",
+    "kkt_dlq_size",
+    "kkt_hlc_drift_seconds",
+)
+EXTRA_METRICS = (
+    "kkt_fn_unconfirmed_documents",
+    "kkt_fn_days_to_block",
+    "kkt_fn_days_to_expiry",
+    "kkt_network_status",
+    "kkt_print_duration_seconds_bucket",
+    "kkt_deliveries_pending",
+)
+
+
+def test_metrics_carry_the_owner_plan_names_and_pos_id(app, standins):
+    sell(app)
+    deliver(app)
+    runtime = app.extensions["kkt"]
+    runtime.fn_watch.update(runtime.service.fn_backlog(), POS_ID)
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    samples = [line for line in text.splitlines() if line and not line.startswith("#")]
+    for name in PLAN_METRICS + EXTRA_METRICS:
+        mine = [s for s in samples if s.startswith(name + "{")]
+        assert mine, f"{name} missing"
+        assert all(f'pos_id="{POS_ID}"' in s for s in mine), mine
+    assert f'kkt_receipts_synced_total{{pos_id="{POS_ID}",status="success"}} 1.0' in text
+    assert f'kkt_circuit_breaker_state{{endpoint="ofd",pos_id="{POS_ID}"}} 0.0' in text
+    assert f'kkt_sync_duration_seconds_count{{pos_id="{POS_ID}"}} 1.0' in text

@@ -75,7 +75,8 @@ class OfdClient(_Client):
         data = self._post("/v1/documents", body)
         items: dict[Any, ItemResult] = {}
         for r in data["results"]:
-            key = (str(r.get("fn_number")), int(r.get("fd", -1)))
+            fd = r.get("fd")
+            key = (str(r.get("fn_number")), fd if isinstance(fd, int) else -1)  # unmatched keys are retried
             ok = r.get("status") in ("accepted", "duplicate")
             ack = base64.b64decode(r["ack"]) if ok and r.get("ack") else None
             items[key] = ItemResult(key, ok, r.get("reason"), ack)  # a repeated result is absorbed

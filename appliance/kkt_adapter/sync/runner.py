@@ -93,6 +93,12 @@ class SyncRunner:
     def _run(self) -> SyncReport:
         started = time.monotonic()
         report = SyncReport(self.owner)
+        if self.clients and all(self._cooling(t) for t in self.clients):
+            # Every endpoint's circuit is open and cooling: nothing may be sent, so nothing is journaled
+            # (a long outage must not fill the buffer with empty sync runs).
+            for target in ("ofd", "odoo"):
+                report.targets[target] = TargetReport(breaker=pybreaker.STATE_OPEN, skipped="circuit open")
+            return report
         with database.atomic("IMMEDIATE"):
             journal.add_event("sync_started", None, owner=self.owner)
         report.leases_expired = deliveries.expire_leases()
