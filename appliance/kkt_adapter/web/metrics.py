@@ -82,28 +82,19 @@ class _BufferCollector:
             state.add_metric([pos, endpoint], STATE_VALUES.get(states.get(endpoint, "closed"), 0))
         yield state
         values = {(c.name, c.labels): c.value for c in deliveries.counters()}
-        opens = CounterMetricFamily(
-            "kkt_circuit_breaker_opens", "Times opened", labels=["pos_id", "endpoint"]
-        )
-        for endpoint in ("ofd", "odoo"):
-            opens.add_metric(
-                [pos, endpoint], values.get(("kkt_circuit_breaker_opens_total", f"endpoint={endpoint}"), 0)
-            )
-        yield opens
-        synced = CounterMetricFamily(
-            "kkt_receipts_synced", "Receipts delivered (or dead-lettered)", labels=["pos_id", "status"]
-        )
-        for status in ("success", "failed"):
-            synced.add_metric([pos, status], values.get(("kkt_receipts_synced_total", f"status={status}"), 0))
-        yield synced
-        docs = CounterMetricFamily(
-            "kkt_documents_delivered", "Documents delivered per endpoint", labels=["pos_id", "endpoint"]
-        )
-        for endpoint in ("ofd", "odoo"):
-            docs.add_metric(
-                [pos, endpoint], values.get(("kkt_documents_delivered_total", f"target={endpoint}"), 0)
-            )
-        yield docs
+        # (exported name, help, label, stored counter name, stored label key, label values)
+        for name, doc, label, stored, key, options in (
+            ("kkt_circuit_breaker_opens", "Times opened", "endpoint", "kkt_circuit_breaker_opens_total",
+             "endpoint", ("ofd", "odoo")),
+            ("kkt_receipts_synced", "Receipts delivered (or dead-lettered)", "status",
+             "kkt_receipts_synced_total", "status", ("success", "failed")),
+            ("kkt_documents_delivered", "Documents delivered per endpoint", "endpoint",
+             "kkt_documents_delivered_total", "target", ("ofd", "odoo")),
+        ):  # fmt: skip
+            family = CounterMetricFamily(name, doc, labels=["pos_id", label])
+            for option in options:
+                family.add_metric([pos, option], values.get((stored, f"{key}={option}"), 0))
+            yield family
         hist = HistogramMetricFamily("kkt_sync_duration_seconds", "Sync run duration", labels=["pos_id"])
         buckets = [
             (str(le), values.get(("kkt_sync_duration_seconds_bucket", f"le={le}"), 0))
