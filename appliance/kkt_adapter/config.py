@@ -147,6 +147,25 @@ class AdminConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    # Where `kktctl backup` (kkt-backup.timer, daily) writes snapshots: inside the StateDirectory, so the
+    # kkt user owns them and ProtectSystem=strict leaves them writable. Same disk as the buffer: this guards
+    # against a damaged file, a bad upgrade or a slip of the hand, not against losing the disk.
+    dir: str = "/var/lib/kkt-adapter/backups"
+    # Snapshots older than this many days are deleted (the newest is always kept). Owner's plan: 7 days.
+    keep_days: int = 7
+
+
+@dataclass(frozen=True)
+class DrainConfig:
+    # UPS drain (`POST /v1/kkt/drain`, `kktctl drain`): how long to wait for receipts already being printed
+    # to finish. Same as gunicorn's graceful_timeout; a Shtrih-M prints a receipt in 1-3 s.
+    in_flight_timeout_seconds: float = 30.0
+    # Bound of the last delivery attempt before poweroff; an unfinished one resumes after the next boot.
+    sync_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
 class LogConfig:
     # Log level of gunicorn and the adapter; stderr goes to journald on the till.
     level: str = "info"
@@ -167,6 +186,8 @@ class Config:
     sync: SyncConfig = field(default_factory=SyncConfig)
     heartbeat: HeartbeatConfig = field(default_factory=HeartbeatConfig)
     fn_watch: FnWatchConfig = field(default_factory=FnWatchConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    drain: DrainConfig = field(default_factory=DrainConfig)
 
 
 def _coerce(raw: Any, default: Any, where: str) -> Any:
@@ -232,6 +253,8 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError("buffer.capacity: must be at least 1")
     if cfg.kkt.password < 0 or cfg.kkt.password > 0xFFFFFFFF:
         raise ConfigError("kkt.password: must fit in 4 bytes")
+    if cfg.backup.keep_days < 1:
+        raise ConfigError("backup.keep_days: must be at least 1 (the newest snapshot is always kept)")
     host, _, port = cfg.http.listen.rpartition(":")
     if not host or not port.isdigit():
         raise ConfigError(f"http.listen: expected HOST:PORT, got {cfg.http.listen!r}")

@@ -191,6 +191,7 @@ class NetLab:
         self.mgmt_host_if, self.mgmt_ns_if = f"om{tag}h", f"om{tag}n"  # management link
         self._own_workdir = workdir is None  # stand-in logs; a directory made here goes away at close()
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"netlab-{tag}-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.block: ipaddress.IPv4Network | None = None
         self.standins: list[StandinProcess] = []
         self.flaps: list[Flap] = []

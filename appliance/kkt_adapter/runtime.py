@@ -3,6 +3,11 @@
 Threads of the worker: the printer (prints journaled receipts the KKT could not take earlier), the
 delivery loop (relays FN documents and OFD acks — only this process may talk to the KKT — and delivers
 in the background right after each print), the heartbeat to Odoo and the systemd watchdog.
+
+Drain (UPS on battery, ``POST /v1/kkt/drain``): refuse new receipts and device operations (503
+``shutting_down``), wait for those in flight and the device lock, checkpoint the WAL, make one bounded last
+delivery attempt, checkpoint again. Each step is logged as ``drain: …`` so the order can be read from the
+journal. Drained is final for this process: a restart of the service ends it.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from kkt_adapter.buffer import db as buffer_db
 from kkt_adapter.buffer import deliveries, journal
@@ -51,6 +58,10 @@ def plan_state(states: dict[str, str]) -> str:
     return "CLOSED"
 
 
+class ShuttingDown(Exception):
+    """The adapter is draining for a shutdown: no new receipts or device operations (503)."""
+
+
 class Runtime:
     def __init__(self, cfg: Config, device: FiscalDevice | None = None):
         from kkt_adapter.web.metrics import Metrics
@@ -65,6 +76,9 @@ class Runtime:
         self.fn_watch = FnWatch(cfg.fn_watch)
         self.heartbeat: Heartbeat | None = None
         self.draining = False
+        self._operations = threading.Condition()  # guards draining and _in_flight together
+        self._in_flight = 0
+        self._drain_lock = threading.Lock()
         self.notifier = Notifier()
         self.last_sync: dict | None = None
         self._stop = threading.Event()
@@ -106,7 +120,9 @@ class Runtime:
         while not self._stop.is_set():
             try:
                 self.service.probe()
-                if self.service.health.snapshot().ok and self.service.print_waiting():
+                if self.draining:
+                    pass  # a shutdown is coming: start no print the power cut could interrupt
+                elif self.service.health.snapshot().ok and self.service.print_waiting():
                     self._kick.set()
             except Exception:
                 log.exception("background printer round failed")
@@ -124,6 +140,8 @@ class Runtime:
             self._kick.clear()
             if self._stop.is_set():
                 break
+            if self.draining:
+                continue  # the drain made the last relay and delivery attempt itself
             try:
                 self.service.relay()
                 if time.monotonic() >= next_watch:
@@ -199,6 +217,129 @@ class Runtime:
                 log.warning("WAL checkpoint at shutdown was blocked by another connection")
         except Exception:
             log.exception("WAL checkpoint at shutdown failed")
+
+    # --- drain (UPS shutdown) -------------------------------------------------------------------
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        """Admit one receipt or device operation, or raise ``ShuttingDown`` once a drain has begun.
+
+        The drain waits until every admitted operation has left, so none slips in between the check of
+        ``draining`` and the device lock.
+        """
+        with self._operations:
+            if self.draining:
+                raise ShuttingDown("the till is shutting down: no new receipts")
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._operations:
+                self._in_flight -= 1
+                self._operations.notify_all()
+
+    def drain(self) -> dict:
+        """Prepare for a power cut; idempotent (a repeated call re-runs the cheap steps and reports)."""
+        with self._drain_lock:
+            started = time.monotonic()
+            with self._operations:
+                already = self.draining
+                self.draining = True
+            log.warning("drain: refusing new receipts%s", " (already draining)" if already else "")
+            self.notifier.send("STATUS=draining for shutdown: new receipts refused")
+            steps: list[dict] = [{"step": "refuse_new_receipts", "already_draining": already}]
+
+            t0 = time.monotonic()
+            completed = self._wait_in_flight(started + self.cfg.drain.in_flight_timeout_seconds)
+            waited = round(time.monotonic() - t0, 3)
+            steps.append({"step": "in_flight", "completed": completed, "seconds": waited})
+            if completed:
+                log.warning("drain: in-flight done in %.2f s", waited)
+            else:
+                log.error("drain: in-flight NOT done after %.2f s: going on without it", waited)
+
+            steps.append(self._drain_checkpoint("checkpoint"))
+            steps.append(self._last_sync(self.cfg.drain.sync_timeout_seconds))
+            steps.append(self._drain_checkpoint("final_checkpoint"))
+
+            done = completed and steps[-1].get("busy") == 0
+            duration = round(time.monotonic() - started, 3)
+            log.warning("drain: %s in %.2f s", "complete" if done else "incomplete", duration)
+            return {
+                "status": "drained" if done else "incomplete",
+                "already_draining": already,
+                "duration_seconds": duration,
+                "steps": steps,
+            }
+
+    def _wait_in_flight(self, deadline: float) -> bool:
+        """Admitted requests finish, then the device lock (a background print or relay) comes free."""
+        with self._operations:
+            if not self._operations.wait_for(
+                lambda: self._in_flight == 0, timeout=max(0.0, deadline - time.monotonic())
+            ):
+                return False
+        if not self.service.device_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return False
+        self.service.device_lock.release()
+        return True
+
+    def _drain_checkpoint(self, step: str) -> dict:
+        from kkt_adapter.backup import wal_bytes
+
+        t0 = time.monotonic()
+        before = wal_bytes(self.cfg.buffer.path)
+        try:
+            busy, _, _ = buffer_db.checkpoint("TRUNCATE")
+        except Exception as exc:
+            log.exception("drain: %s failed", step)
+            return {"step": step, "busy": None, "error": str(exc), "seconds": round(time.monotonic() - t0, 3)}
+        after = wal_bytes(self.cfg.buffer.path)
+        seconds = round(time.monotonic() - t0, 3)
+        log.warning(
+            "drain: %s done (busy %s, WAL %d -> %d bytes, %.3f s)",
+            step.replace("_", " "),
+            busy,
+            before,
+            after,
+            seconds,
+        )
+        return {
+            "step": step,
+            "busy": busy,
+            "wal_bytes_before": before,
+            "wal_bytes_after": after,
+            "seconds": seconds,
+        }
+
+    def _last_sync(self, timeout: float) -> dict:
+        """Relay the newest FN documents and deliver once, in a thread bounded by ``timeout``.
+
+        An attempt still running at the deadline is left to finish or to be cut by the poweroff: every
+        delivery is idempotent and resumes after the next boot.
+        """
+        outcome: dict = {"result": "timeout"}
+
+        def attempt() -> None:
+            try:
+                try:
+                    self.service.relay()
+                except KktError as exc:
+                    log.info("drain: OFD relay skipped: %s", exc)
+                outcome.update(result="done", report=self.sync_now())
+            except SyncBusy:
+                outcome.update(result="busy", detail="another runner is delivering right now")
+            except Exception as exc:  # reported in the answer and the log, never raised
+                log.exception("drain: last sync attempt failed")
+                outcome.update(result="failed", detail=str(exc))
+
+        t0 = time.monotonic()
+        thread = threading.Thread(target=attempt, name="kkt-drain-sync", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        seconds = round(time.monotonic() - t0, 3)
+        log.warning("drain: last sync %s in %.2f s", outcome["result"], seconds)
+        return {"step": "last_sync", **outcome, "seconds": seconds}
 
     # --- health ----------------------------------------------------------------------------------
 

@@ -332,3 +332,14 @@ def test_a_device_condition_error_keeps_the_receipt_for_retry(client, emulator, 
     assert journal.get_receipt(data["receipt_id"]).fiscal_status == "accepted"
     assert service.print_waiting() == 1
     assert_invariants(emulator)
+
+
+def test_a_replugged_kkt_is_reopened_and_nothing_fails_with_500(client, emulator, service, new_key):
+    assert post(client, sale_body(), new_key()).get_json()["status"] == "printed"
+    emulator.restart()  # the device behind the path is new: the old handle is dead (USB re-plug)
+    answers = [post(client, sale_body(), new_key()) for _ in range(2)]
+    assert all(a.status_code == 200 for a in answers), [a.get_data(as_text=True) for a in answers]
+    time.sleep(0.6)  # past the retry interval: the next attempt opens the port afresh
+    service.print_waiting()
+    assert Receipt.select().where(Receipt.fiscal_status == "printed").count() == 3
+    assert_invariants(emulator)

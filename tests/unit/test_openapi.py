@@ -9,11 +9,24 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
+from kkt_adapter.buffer.models import EVENT_TYPES, FISCAL_STATUSES, SYNC_STATUSES
+from kkt_adapter.runtime import plan_state
+from kkt_adapter.sync.breaker import STATE_VALUES
+from kkt_adapter.sync.heartbeat import STATES as NETWORK_STATES
 from kkt_adapter.web import create_app
 from kkt_adapter.web.auth import admin_required
+from kkt_adapter.web.errors import _HTTP_CODES
 from kkt_adapter.web.metrics import KKT_STATES
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.yaml"
+PACKAGE = Path(__file__).resolve().parents[2] / "appliance" / "kkt_adapter"
+#: ``Problem(409, "sync_in_progress", ...)``, ``RefundRefused(422, "refund_exceeds_original", ...)``,
+#: ``OperationError(409, "shift_not_open", ...)``, ``problem_response(503, "shutting_down", ...)`` and the
+#: stored ``"code": "kkt_rejected"`` answer body.
+RAISED_CODE = re.compile(
+    r'(?:Problem|problem_response|RefundRefused|OperationError)\(\s*\d{3},\s*"([a-z_]+)"'
+    r'|"code":\s*"([a-z_]+)"'
+)
 #: Methods Flask adds to every rule by itself; the spec describes only the ones the views implement.
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -108,3 +121,29 @@ def test_kkt_states_and_buffered_reasons_match_the_code(spec):
     assert set(health_states["enum"]) == set(KKT_STATES)
     reasons = set(schemas["BufferedReason"]["properties"]["code"]["enum"])
     assert reasons == {f"kkt_{state}" for state in KKT_STATES if state != "ok"} | {"print_retry"}
+
+
+def test_enums_match_the_code(spec):
+    """Statuses, network states, breaker states and receipt event types are the code's own values."""
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["FiscalStatus"]["enum"]) == set(FISCAL_STATUSES)
+    assert set(schemas["DeliveryStatus"]["enum"]) == set(SYNC_STATUSES)
+    assert set(schemas["NetworkStatus"]["enum"]) == set(NETWORK_STATES)
+    assert set(schemas["BreakerState"]["enum"]) == {plan_state({"e": state}) for state in STATE_VALUES}
+    assert set(schemas["TargetReport"]["properties"]["breaker"]["enum"]) == set(STATE_VALUES)
+    events = schemas["ReceiptDetail"]["allOf"][1]["properties"]["events"]["items"]["properties"]["type"]
+    assert set(events["enum"]) <= set(EVENT_TYPES), set(events["enum"]) - set(EVENT_TYPES)
+
+
+def test_every_problem_code_the_code_raises_is_documented(spec):
+    """Each stable ``code`` the adapter can answer with is listed in the Problem schema."""
+    documented = set(
+        re.findall(r"[a-z_]+", spec["components"]["schemas"]["Problem"]["properties"]["code"]["description"])
+    )
+    raised = {"http_error", *_HTTP_CODES.values()}
+    for source in PACKAGE.rglob("*.py"):
+        if "standins" in source.parts:  # the stand-ins of the OFD and Odoo have their own contracts
+            continue
+        for match in RAISED_CODE.finditer(source.read_text(encoding="utf-8")):
+            raised.add(match.group(1) or match.group(2))
+    assert raised - documented == set(), f"undocumented problem codes: {sorted(raised - documented)}"

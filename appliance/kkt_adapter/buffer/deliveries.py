@@ -137,6 +137,10 @@ def release(ids: Iterable[int], owner: str) -> None:
             _refresh_receipt(receipt_id)
 
 
+def receipts_by_id(ids: Iterable[str]) -> dict[str, Receipt]:
+    return {r.id: r for r in Receipt.select().where(Receipt.id.in_(list(ids)))}
+
+
 def pending_count(target: str | None = None) -> int:
     query = Delivery.select().where(Delivery.status.in_(("pending", "syncing")))
     if target:
@@ -270,6 +274,8 @@ def _refresh_receipt(receipt_id: str | None) -> None:
     if status == "synced":
         add_event("receipt_synced", receipt_id, fd=receipt.fd_number)
         add_counter("kkt_receipts_synced_total", "status=success")
+    elif status == "failed":
+        add_counter("kkt_receipts_synced_total", "status=failed")  # once per receipt, however many legs
 
 
 # --- OFD acknowledgments back to the FN -------------------------------------------------------------

@@ -343,6 +343,14 @@ def fd_taken(fn_number: str, fd: int, receipt_id: str) -> bool:
     )
 
 
+def refunded_total(original_id: str) -> int:
+    """Kopecks refunded (or on their way to the KKT) against a sale; refused refunds do not count."""
+    refunds = Receipt.select(Receipt.total).where(
+        Receipt.original_receipt == original_id, Receipt.fiscal_status != "rejected"
+    )
+    return sum(r.total for r in refunds)
+
+
 def kkt_state() -> KktState:
     return KktState.get_by_id(1)
 

@@ -68,7 +68,7 @@ class Receipt(BaseModel):
     created_at = peewee.IntegerField()  # unix seconds (wall clock, for humans)
     hlc_local_time = peewee.BigIntegerField()  # HLC wall part, ms
     hlc_logical_counter = peewee.IntegerField()
-    hlc_server_time = peewee.BigIntegerField(null=True)  # set at delivery (next issue)
+    hlc_server_time = peewee.BigIntegerField(null=True)  # Odoo's server time (ms) when the receipt arrived
     fiscal_doc = peewee.TextField()  # JSON: the validated request, and the FN's answer once printed
     total = peewee.BigIntegerField()  # kopecks
     status = peewee.CharField(max_length=16, default="pending", constraints=[_check("status", SYNC_STATUSES)])

@@ -4,6 +4,9 @@ Operations that need the KKT go through the adapter's HTTP API (the adapter is t
 receipt listings read the buffer directly, so they work even when the adapter is down.
 ``kktctl sync`` is the systemd timer's oneshot: it delivers from the buffer itself (HTTP to the OFD and
 Odoo; it never touches the KKT) under the host lock shared with the adapter.
+``kktctl backup`` (kkt-backup.timer) and ``kktctl restore`` work on the buffer file (``backup.py``);
+restore refuses while the adapter answers. ``kktctl drain`` is the UPS shutdown step: it asks the adapter to
+drain and, when the adapter is unreachable, checkpoints the buffer file itself (and exits 3).
 Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 adapter unreachable, 4 a sync is already
 running (another runner holds the host lock: not an error for a timer).
 """
@@ -39,10 +42,12 @@ class Api:
         self.token = token
         self.timeout = timeout
 
-    def call(self, method: str, path: str, admin: bool = False) -> Any:
+    def call(self, method: str, path: str, admin: bool = False, timeout: float | None = None) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if admin and self.token else {}
         try:
-            resp = requests.request(method, self.base + path, headers=headers, timeout=self.timeout)
+            resp = requests.request(
+                method, self.base + path, headers=headers, timeout=timeout or self.timeout
+            )
         except requests.RequestException as exc:
             raise CliError(f"adapter unreachable at {self.base}: {exc}", EXIT_UNREACHABLE) from None
         try:
@@ -210,6 +215,115 @@ def cmd_dlq_act(args, cfg, api) -> tuple[Any, str]:
     return _dlq_view(entry), f"DLQ entry {entry.id} {verb}"
 
 
+def _size(n: int) -> str:
+    if n >= 1048576:
+        return f"{n / 1048576:.1f} MiB"
+    return f"{n / 1024:.0f} KiB" if n >= 1024 else f"{n} B"
+
+
+def cmd_backup(args, cfg, api) -> tuple[Any, str]:
+    from kkt_adapter import backup
+
+    keep_days = cfg.backup.keep_days if args.keep_days is None else args.keep_days
+    if keep_days < 1:
+        raise CliError("--keep-days must be at least 1 (the newest snapshot is always kept)", EXIT_USAGE)
+    try:
+        report = backup.take_snapshot(
+            cfg.buffer.path,
+            args.dest or cfg.backup.dir,
+            keep_days,
+            busy_timeout_ms=cfg.buffer.busy_timeout_ms,
+        )
+    except backup.BackupError as exc:
+        raise CliError(f"backup failed: {exc}") from None
+    ck = report.checkpoint
+    lines = [
+        f"snapshot    {report.snapshot} ({_size(report.size_bytes)}, {report.duration_seconds:.2f} s)",
+        f"sha256      {report.sha256}",
+        f"checkpoint  WAL {_size(ck['wal_bytes_before'])} -> {_size(ck['wal_bytes_after'])}"
+        + (" (busy: a reader kept part of the WAL; the snapshot is consistent anyway)" if ck["busy"] else ""),
+        f"integrity   {report.integrity}",
+        f"retention   {report.keep_days} days: removed {len(report.removed)}, kept {report.kept}",
+    ]
+    return report.as_dict(), "\n".join(lines)
+
+
+def _adapter_answers(api: Api) -> bool:
+    try:
+        api.call("GET", "/v1/health/live", timeout=2.0)
+    except CliError as exc:
+        return exc.code != EXIT_UNREACHABLE
+    return True
+
+
+def cmd_restore(args, cfg, api) -> tuple[Any, str]:
+    from kkt_adapter import backup
+
+    try:
+        if args.check:
+            report = backup.verify_snapshot(args.snapshot)
+            text = (
+                f"snapshot    {report.snapshot} ({_size(report.size_bytes)})\n"
+                f"sha256      {report.sha256} (matches)\nintegrity   {report.integrity}\n"
+                f"schema      v{report.schema_version}\n"
+                f"last FD     {report.last_fd_seen} (FN {report.fn_number})\nnothing changed (--check)"
+            )
+            return report.as_dict(), text
+        if _adapter_answers(api):
+            raise CliError(
+                f"the adapter answers at {api.base}: stop it first "
+                "(systemctl stop kkt-adapter kkt-sync.timer kkt-backup.timer)"
+            )
+        report = backup.restore(
+            args.snapshot,
+            cfg.buffer.path,
+            force=args.force,
+            lock_path=cfg.sync.lock_path,
+            busy_timeout_ms=cfg.buffer.busy_timeout_ms,
+        )
+    except backup.BackupError as exc:
+        raise CliError(f"restore refused: {exc}") from None
+    lines = [
+        f"restored    {report.snapshot}",
+        f"into        {report.restored_to} (schema v{report.schema_version}, sha256 {report.sha256[:16]}…)",
+        f"previous    {report.previous_state}"
+        + (f", kept as {report.before_restore}" if report.before_restore else ""),
+        f"last FD     {report.last_fd_seen} (FN {report.fn_number}): compare with `kktctl fn-status` once "
+        "the adapter runs; a larger FD on the FN means documents signed after the snapshot",
+        "next        systemctl start kkt-adapter; kktctl status",
+    ]
+    return report.as_dict(), "\n".join(lines)
+
+
+def cmd_drain(args, cfg, api) -> tuple[Any, str]:
+    from kkt_adapter import backup
+
+    try:
+        body = api.call("POST", "/v1/kkt/drain", admin=True)
+    except CliError as exc:
+        if exc.code != EXIT_UNREACHABLE:
+            raise
+        # Nobody to drain: make the file itself ready for the power cut.
+        try:
+            ck = backup.checkpoint_file(cfg.buffer.path, "TRUNCATE", cfg.buffer.busy_timeout_ms)
+        except backup.BackupError as err:
+            raise CliError(f"{exc}; direct checkpoint failed too: {err}", EXIT_UNREACHABLE) from None
+        payload = {"status": "adapter_unreachable", "checkpoint": ck}
+        raise CliError(
+            f"{exc}; buffer checkpointed directly (busy {ck['busy']}, WAL {ck['wal_bytes_before']} -> "
+            f"{ck['wal_bytes_after']} bytes)",
+            EXIT_UNREACHABLE,
+            payload,
+        ) from None
+    lines = [f"drain: {body['status']} in {body['duration_seconds']:.2f} s"]
+    for step in body["steps"]:
+        extra = {k: v for k, v in step.items() if k not in ("step", "report")}
+        lines.append(f"  {step['step']:<20} " + ", ".join(f"{k} {v}" for k, v in extra.items()))
+    if body["status"] != "drained":
+        raise CliError("\n".join(lines), EXIT_FAILED, body)
+    return body, "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kktctl", description="OpticsERP till administration")
     p.add_argument(
@@ -243,6 +357,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sync", help="deliver the backlog to the OFD and Odoo now (the timer's job)").set_defaults(
         func=cmd_sync
     )
+    bk = sub.add_parser("backup", help="snapshot the buffer (online backup API), checksum, retention")
+    bk.add_argument("--dest", help="snapshot directory (default: [backup] dir)")
+    bk.add_argument(
+        "--keep-days", type=int, help="delete snapshots older than this (default: [backup] keep_days)"
+    )
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser("restore", help="put a verified snapshot in place of the buffer (adapter stopped)")
+    rs.add_argument("snapshot", help="path of a buffer-*.db snapshot (its .sha256 must be beside it)")
+    rs.add_argument("--check", action="store_true", help="only verify checksum and integrity; change nothing")
+    rs.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a healthy buffer that holds receipts (they are kept aside)",
+    )
+    rs.set_defaults(func=cmd_restore)
+    sub.add_parser(
+        "drain", help="UPS shutdown: refuse new receipts, finish the one in flight, sync, checkpoint"
+    ).set_defaults(func=cmd_drain)
     dlq = sub.add_parser("dlq", help="dead letter queue").add_subparsers(dest="sub", required=True)
     dl = dlq.add_parser("list", help="open entries (--all: resolved too)")
     dl.add_argument("--all", action="store_true")

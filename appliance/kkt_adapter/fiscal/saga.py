@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kkt_adapter.buffer import journal
 from kkt_adapter.buffer.db import database
-from kkt_adapter.buffer.models import IdempotencyKey, Receipt
+from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.fiscal.request import ValidatedReceipt
 from kkt_adapter.kkt.types import SettlementKind
 
@@ -24,15 +24,6 @@ class RefundRefused(Exception):
         self.status, self.code, self.title, self.detail = status, code, title, detail
 
 
-def _refunded_so_far(original_id: str, except_key: str) -> int:
-    """Kopecks already refunded (or on their way) against the original, not counting this request."""
-    refunds = Receipt.select().where(
-        Receipt.original_receipt == original_id, Receipt.fiscal_status != "rejected"
-    )
-    mine = IdempotencyKey.get_or_none(IdempotencyKey.key == except_key)
-    return sum(r.total for r in refunds if not (mine and mine.receipt_id == r.id))
-
-
 def check_refund(validated: ValidatedReceipt, key: str) -> None:
     """Raise RefundRefused unless the refund may go ahead (a retry of an accepted refund always may)."""
     original = journal.get_receipt(validated.original_receipt_id)
@@ -43,8 +34,7 @@ def check_refund(validated: ValidatedReceipt, key: str) -> None:
             "Original receipt unknown",
             f"no receipt {validated.original_receipt_id} on this till",
         )
-    existing = IdempotencyKey.get_or_none(IdempotencyKey.key == key)
-    if existing is not None:
+    if journal.get_key(key) is not None:
         return  # the refund was accepted before: the retry follows the idempotency rules
     if validated.kind != "refund" and validated.fiscal.kind is not SettlementKind.SALE_RETURN:
         return  # a correction may cite the receipt it corrects without being a refund
@@ -63,7 +53,7 @@ def check_refund(validated: ValidatedReceipt, key: str) -> None:
             f"sale {original.id} has not reached the OFD and Odoo yet (status {original.status}); "
             "refund it once it is delivered",
         )
-    left = original.total - _refunded_so_far(original.id, key)
+    left = original.total - journal.refunded_total(original.id)
     if validated.fiscal.total > left:
         raise RefundRefused(
             422,

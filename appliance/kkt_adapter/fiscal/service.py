@@ -185,9 +185,18 @@ class FiscalService:
             self.health.set("timeout", str(exc))
         elif isinstance(exc, KktLinkError):
             self.health.set("unreachable", str(exc))
-            self._device_open = False
         else:
             self.health.set("error", str(exc))
+        if not isinstance(exc, KktDeviceError):
+            # The link itself failed: drop the handle so the next attempt opens the port afresh (a KKT that
+            # was unplugged and plugged back is a new device behind the same path).
+            self._close_link()
+
+    def _close_link(self) -> None:
+        try:
+            self.device.close()
+        finally:
+            self._device_open = False
 
     def print_receipt(self, receipt_id: str, wait: float | None = None) -> Receipt:
         """Bring one receipt as far as possible: reconcile any doubt, then print it once.
@@ -221,6 +230,14 @@ class FiscalService:
                 log.warning(
                     "receipt %s not printed now: %s", receipt_id, exc, extra={"RECEIPT_ID": receipt_id}
                 )
+            except Exception as exc:
+                # A bug or an unforeseen driver failure must not turn a journaled receipt into an error
+                # answer: it stays journaled (or in doubt) and the printer/reconciliation take it from here.
+                log.exception(
+                    "unexpected failure while printing %s", receipt_id, extra={"RECEIPT_ID": receipt_id}
+                )
+                self.health.set("error", f"{type(exc).__name__}: {exc}")
+                self._close_link()
             receipt = journal.get_receipt(receipt_id)
             self._on_print(receipt.fiscal_status, time.monotonic() - started)
             return receipt

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import termios
 import time
 
 import serial
@@ -30,6 +31,9 @@ from kkt_adapter.shtrih.frame import (
     FrameParser,
     encode_frame,
 )
+
+#: What the serial layer raises when the device goes away (unplugged, re-enumerated, pty closed).
+IO_ERRORS = (serial.SerialException, OSError, termios.error)
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,7 @@ class ShtrihLink:
                 write_timeout=max(self.timeouts.ack, 1.0),
                 exclusive=True,
             )
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*IO_ERRORS, ValueError) as exc:
             raise KktLinkError(f"cannot open {self.port}: {exc}") from exc
         try:
             self._enquire()
@@ -78,7 +82,7 @@ class ShtrihLink:
 
     def close(self) -> None:
         if self._serial is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
+            with contextlib.suppress(*IO_ERRORS):
                 self._serial.close()
             self._serial = None
         self._parser = FrameParser()
@@ -223,7 +227,7 @@ class ShtrihLink:
         try:
             self._serial.write(data)
             self._serial.flush()
-        except (serial.SerialException, OSError) as exc:
+        except IO_ERRORS as exc:
             raise KktLinkError(f"write to {self.port} failed: {exc}") from exc
 
     def _drain_input(self) -> None:
@@ -231,7 +235,7 @@ class ShtrihLink:
         assert self._serial is not None
         try:
             self._serial.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except IO_ERRORS as exc:
             raise KktLinkError(f"cannot reset {self.port}: {exc}") from exc
         self._parser = FrameParser()
         self._events.clear()
@@ -251,7 +255,7 @@ class ShtrihLink:
                 return None
             try:
                 data = self._serial.read(max(1, self._serial.in_waiting))
-            except (serial.SerialException, OSError) as exc:
+            except IO_ERRORS as exc:
                 raise KktLinkError(f"read from {self.port} failed: {exc}") from exc
             if data:
                 last_byte = time.monotonic()

@@ -197,7 +197,7 @@ class SyncRunner:
                 for r in rows
             ]
             return self.clients["ofd"].send(docs)
-        receipts = {r.id: r for r in Receipt.select().where(Receipt.id.in_([row.receipt_id for row in rows]))}
+        receipts = deliveries.receipts_by_id([row.receipt_id for row in rows])
         payload = [_odoo_receipt(receipts[row.receipt_id]) for row in rows]
         return self.clients["odoo"].send(self.cfg.pos_id, payload)
 

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from kkt_adapter.runtime import ShuttingDown
+
 PROBLEM_TYPE = "application/problem+json"
 
 
@@ -55,6 +57,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem) -> Response:
         return problem_response(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+    @app.errorhandler(ShuttingDown)
+    def _shutting_down(exc: ShuttingDown) -> Response:
+        return problem_response(503, "shutting_down", "Till shutting down", str(exc))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

@@ -53,10 +53,11 @@ def _idempotency_key() -> str:
 @bp.post("/receipt")
 def create_receipt() -> Response:
     runtime = current_app.extensions["kkt"]
-    if runtime.draining:
-        raise Problem(
-            503, "shutting_down", "Till shutting down", "the till is shutting down: no new receipts"
-        )
+    with runtime.operation():  # 503 shutting_down once a drain has begun; the drain waits for this one
+        return _create_receipt(runtime)
+
+
+def _create_receipt(runtime) -> Response:
     key = _idempotency_key()
     body = parse_json_body()
     cfg = runtime.cfg
@@ -161,8 +162,10 @@ def show_receipt(receipt_id: str) -> Response:
 def reconcile() -> Response:
     from kkt_adapter.kkt.errors import KktError
 
+    runtime = current_app.extensions["kkt"]
     try:
-        result = current_app.extensions["kkt"].service.reconcile()
+        with runtime.operation():  # reconcile may print waiting receipts: not while draining
+            result = runtime.service.reconcile()
     except KktError as exc:
         raise Problem(503, "kkt_unavailable", "KKT unavailable", str(exc)) from None
     return jsonify(result)

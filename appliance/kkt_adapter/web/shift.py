@@ -11,10 +11,14 @@ from kkt_adapter.web.errors import Problem
 bp = Blueprint("shift", __name__, url_prefix="/v1/kkt")
 
 
-def _run(operation):
-    service = current_app.extensions["kkt"].service
+def _run(operation, *, fiscal: bool = True):
+    """Run a device operation; ``fiscal`` ones (shift, reports) are refused once a drain has begun."""
+    runtime = current_app.extensions["kkt"]
     try:
-        return operation(service)
+        if not fiscal:
+            return operation(runtime.service)
+        with runtime.operation():
+            return operation(runtime.service)
     except OperationError as exc:
         raise Problem(exc.status, exc.code, "Operation not possible now", exc.detail) from None
     except KktDeviceError as exc:
@@ -45,4 +49,4 @@ def x_report() -> Response:
 
 @bp.get("/fn")
 def fn_status() -> Response:
-    return jsonify(_run(lambda s: s.fn_info()))
+    return jsonify(_run(lambda s: s.fn_info(), fiscal=False))
