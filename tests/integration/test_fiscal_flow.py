@@ -260,13 +260,19 @@ def test_refund_of_an_undelivered_sale_is_409_and_journals_nothing(client, emula
 
 def test_correction_and_sale_return_are_fiscalized_with_their_settlement(client, emulator, new_key):
     post(client, sale_body(), new_key())
-    post(client, sale_body(type="refund"), new_key())  # a return without a reference on this till
+    refused = post(client, sale_body(type="refund"), new_key())  # a return must name its sale
+    assert refused.status_code == 422
+    assert "original_receipt_id" in [e["field"] for e in refused.get_json()["errors"]]
+    refund = sale_body(
+        type="correction", correction={"type": 0, "basis_date": "2026-11-20", "settlement": "refund"}
+    )
+    post(client, refund, new_key())  # a sale return fixed by a correction receipt
     corr = sale_body(
         type="correction", correction={"type": 1, "basis_date": "2026-11-20", "basis_number": "7"}
     )
     assert post(client, corr, new_key()).get_json()["status"] == "printed"
     docs = receipts_in_fn(emulator)
-    assert [(d["type"], d["settlement"]) for d in docs] == [(3, 1), (3, 2), (31, 1)]
+    assert [(d["type"], d["settlement"]) for d in docs] == [(3, 1), (31, 2), (31, 1)]
     assert {t["tag"] for t in docs[2]["tlvs"]} >= {1173, 1174}
     assert_invariants(emulator)
 

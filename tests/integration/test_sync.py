@@ -102,6 +102,7 @@ def test_sale_reaches_both_endpoints_and_the_fn_confirms_it(app, kkt_emulator, s
     assert odoo.control.stats()["unique_receipts"] == 1
     sent = odoo.control.receipts()[0]
     assert (sent["receipt_id"], sent["fd"]) == (receipt.id, receipt.fd_number)
+    assert sent["fiscal_document_type"] == 3  # 31 would mean fiscalized late, as a correction receipt
 
 
 def test_breaker_opens_after_five_failures_is_shared_and_closes_after_a_trial(app, cfg, standins, tmp_path):

@@ -28,13 +28,13 @@ def _receipt_hlc(receipt: Receipt) -> str:
 # --- creating deliveries ----------------------------------------------------------------------------
 
 
-def enqueue_odoo(receipt: Receipt, fn_number: str, fd: int) -> None:
+def enqueue_odoo(receipt: Receipt, fn_number: str, fd: int, document_type: int) -> None:
     """Queue a printed receipt for Odoo; call inside the transaction that marks it printed."""
     Delivery.insert(
         target="odoo",
         fn_number=fn_number,
         fd=fd,
-        doc_type=31 if receipt.kind == "correction" else 3,
+        doc_type=document_type,
         receipt=receipt.id,
         hlc=_receipt_hlc(receipt),
         created_at=int(time.time()),

@@ -177,6 +177,7 @@ def mark_printed(
     fiscal_datetime: str,
     shift_number: int | None,
     via: str,
+    document_type: int = 3,
 ) -> Receipt:
     """printing -> printed (``via`` = "print" or "reconcile"); stores the FN's answer in fiscal_doc."""
     event = "receipt_printed" if via == "print" else "reconciled_printed"
@@ -191,6 +192,7 @@ def mark_printed(
             "fiscal_sign": fiscal_sign,
             "issued_at": fiscal_datetime,
             "shift_number": shift_number,
+            "document_type": document_type,  # FFD: 3 receipt, 31 correction (also a late sale)
         }
         Receipt.update(
             fiscal_status="printed",
@@ -207,7 +209,7 @@ def mark_printed(
         from kkt_adapter.buffer import deliveries  # the delivery leg is queued with the print result
 
         printed = Receipt.get_by_id(receipt_id)
-        deliveries.enqueue_odoo(printed, fn_number, fd_number)
+        deliveries.enqueue_odoo(printed, fn_number, fd_number, document_type)
         deliveries.link_receipt_documents(receipt_id, fn_number, fd_number)
         return printed
 

@@ -279,6 +279,12 @@ def validate(
             original = str(uuid.UUID(str(original)))
         except ValueError:
             errors.append(FieldError("original_receipt_id", "must be a receipt id (UUID)"))
+    if kind == "refund" and original is None:
+        # Odoo links every return to its sale (accounting, stock); an unreferenced return would be refused
+        # there and end in the DLQ, so it is refused here, before anything is journaled or printed.
+        errors.append(
+            FieldError("original_receipt_id", "required for a refund: the id of the sale it returns")
+        )
     correction = None
     settlement = SETTLEMENTS.get(kind, SettlementKind.SALE)
     if kind == "correction":

@@ -316,7 +316,8 @@ class FiscalService:
             journal.mark_unknown(receipt.id, str(exc))
             raise
         self.health.set("ok", "")
-        self._store_result(receipt, fn.fn_number, result, via="print")
+        document_type = DocumentType.CORRECTION_RECEIPT if fiscal.correction else DocumentType.RECEIPT
+        self._store_result(receipt, fn.fn_number, result, via="print", document_type=int(document_type))
 
     def _after_device_error(self, receipt: Receipt, exc: KktDeviceError) -> None:
         try:
@@ -330,7 +331,9 @@ class FiscalService:
             journal.mark_rejected(receipt.id, exc.description, exc.code)
             saga.compensate_if_rejected(journal.get_receipt(receipt.id))
 
-    def _store_result(self, receipt: Receipt, fn_number: str, result: FiscalResult, via: str) -> None:
+    def _store_result(
+        self, receipt: Receipt, fn_number: str, result: FiscalResult, via: str, document_type: int
+    ) -> None:
         journal.mark_printed(
             receipt.id,
             fn_number=fn_number,
@@ -339,6 +342,7 @@ class FiscalService:
             fiscal_datetime=result.issued_at.isoformat(),
             shift_number=journal.open_shift_number(),
             via=via,
+            document_type=document_type,
         )
         log.info(
             "receipt %s printed, FD %s",
@@ -380,7 +384,9 @@ class FiscalService:
                 result = FiscalResult(
                     fd_number=doc.fd_number, fiscal_sign=doc.fiscal_sign, issued_at=doc.issued_at
                 )
-                self._store_result(receipt, fn.fn_number, result, via="reconcile")
+                self._store_result(
+                    receipt, fn.fn_number, result, via="reconcile", document_type=int(doc.document_type)
+                )
                 return
         if fn.open_document:
             self.device.cancel_receipt()

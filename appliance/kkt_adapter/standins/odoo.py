@@ -91,6 +91,9 @@ def check_receipt(item: dict[str, Any]) -> dict[str, Any]:
         raise Rejected("'hlc' must be an HLC timestamp like '001764000000000.00000'")
     if not isinstance(item.get("document"), dict):
         raise Rejected("'document' must be a JSON object (the validated receipt request)")
+    document_type = item.get("fiscal_document_type", 3)
+    if document_type not in (3, 31):
+        raise Rejected("'fiscal_document_type' must be 3 (receipt) or 31 (correction receipt)")
     return {
         "receipt_id": receipt_id,
         "fn_number": fn,
@@ -101,6 +104,7 @@ def check_receipt(item: dict[str, Any]) -> dict[str, Any]:
         "total": item["total"],
         "original_receipt_id": original,
         "hlc": hlc,
+        "fiscal_document_type": document_type,
         "document": item["document"],
     }
 

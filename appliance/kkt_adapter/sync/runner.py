@@ -214,6 +214,8 @@ def _odoo_receipt(receipt: Receipt) -> dict[str, Any]:
         "kind": receipt.kind,
         "total": receipt.total,
         "original_receipt_id": receipt.original_receipt_id,
+        # 31 = correction receipt; on a sale or refund it means it was fiscalized late (the KKT was down).
+        "fiscal_document_type": doc.get("fiscal", {}).get("document_type", 3),
         "hlc": f"{receipt.hlc_local_time:015d}.{receipt.hlc_logical_counter:05d}",
         "document": doc.get("request", {}),
     }
