@@ -1,8 +1,9 @@
 """Everything one adapter process owns: config, buffer, the KKT driver, the fiscal service, threads.
 
-Threads of the worker: the printer (prints journaled receipts the KKT could not take earlier), the
-delivery loop (relays FN documents and OFD acks — only this process may talk to the KKT — and delivers
-in the background right after each print), the heartbeat to Odoo and the systemd watchdog.
+Threads of the worker: the printer (prints journaled receipts the KKT could not take earlier), the relay
+(FN documents into the buffer and OFD acks back to the FN — only this process may talk to the KKT), the
+delivery loop (delivers in the background right after each print), the heartbeat to Odoo and the systemd
+watchdog.
 
 Drain (UPS on battery, ``POST /v1/kkt/drain``): refuse new receipts and device operations (503
 ``shutting_down``), wait for those in flight and the device lock, checkpoint the WAL, make one bounded last
@@ -82,7 +83,8 @@ class Runtime:
         self.notifier = Notifier()
         self.last_sync: dict | None = None
         self._stop = threading.Event()
-        self._kick = threading.Event()
+        self._kick = threading.Event()  # wakes the relay loop (a print happened)
+        self._deliver = threading.Event()  # wakes the delivery loop (documents captured, network back)
         self._threads: list[threading.Thread] = []
 
     def _printed(self, fiscal_status: str, seconds: float) -> None:
@@ -93,7 +95,12 @@ class Runtime:
     # --- background work -----------------------------------------------------------------------
 
     def start_background(self) -> None:
-        for target, name in ((self._printer_loop, "kkt-printer"), (self._delivery_loop, "kkt-delivery")):
+        loops = (
+            (self._printer_loop, "kkt-printer"),
+            (self._relay_loop, "kkt-relay"),
+            (self._delivery_loop, "kkt-delivery"),
+        )
+        for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -128,11 +135,11 @@ class Runtime:
                 log.exception("background printer round failed")
             self._stop.wait(self.cfg.kkt.retry_interval_seconds)
 
-    def _delivery_loop(self) -> None:
-        """Relay FN documents and acks, refresh the FN backlog, then deliver what is due.
+    def _relay_loop(self) -> None:
+        """Relay FN documents into the buffer and OFD acks back to the FN; refresh the FN backlog.
 
-        Wakes right after each print (best effort: the cashier's answer never waits for it) and every
-        ``sync.relay_interval_seconds``. The systemd timer's ``kktctl sync`` is the safety net.
+        Its own thread, so a slow delivery pass on a bad link never delays capture or acknowledgments.
+        Wakes right after each print and every ``sync.relay_interval_seconds``; wakes the delivery loop.
         """
         next_watch = 0.0
         while not self._stop.is_set():
@@ -143,7 +150,9 @@ class Runtime:
             if self.draining:
                 continue  # the drain made the last relay and delivery attempt itself
             try:
-                self.service.relay()
+                relayed = self.service.relay()
+                if relayed["captured"]:
+                    self._deliver.set()
                 if time.monotonic() >= next_watch:
                     self.fn_watch.update(self.service.fn_backlog(), self.cfg.pos_id)
                     next_watch = time.monotonic() + self.cfg.fn_watch.interval_seconds
@@ -151,9 +160,22 @@ class Runtime:
                 log.info("OFD relay skipped: %s", exc)
             except Exception:
                 log.exception("OFD relay round failed")
+
+    def _delivery_loop(self) -> None:
+        """Deliver what is due, in the background (the cashier's answer never waits for it).
+
+        Wakes when the relay captured new documents, when the network comes back, and every
+        ``sync.relay_interval_seconds``. The systemd timer's ``kktctl sync`` is the safety net.
+        """
+        while not self._stop.is_set():
+            self._deliver.wait(self.cfg.sync.relay_interval_seconds)
+            self._deliver.clear()
+            if self._stop.is_set():
+                break
             try:
                 if deliveries.due_count() and not self.draining:
                     self.sync_now()
+                    self._kick.set()  # acknowledgments may be waiting for the FN
             except SyncBusy:
                 pass  # another runner (timer, admin) is delivering right now
             except Exception:
@@ -184,7 +206,7 @@ class Runtime:
         if current in ("online", "degraded"):
             for target in ("ofd", "odoo"):
                 deliveries.kick(target)
-            self._kick.set()
+            self._deliver.set()
 
     def heartbeat_status(self) -> dict:
         st = journal.buffer_status(self.cfg.buffer.capacity)
@@ -199,6 +221,7 @@ class Runtime:
     def stop(self) -> None:
         self._stop.set()
         self._kick.set()
+        self._deliver.set()
         if self.heartbeat is not None:
             self.heartbeat.stopped.set()
         for dog in self._threads:
