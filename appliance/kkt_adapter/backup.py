@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from kkt_adapter.osutil import fsync_path, pid_alive
+
 SNAPSHOT_RE = re.compile(r"^buffer-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<seq>\d+))?\.db$")
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 CHECKSUM_SUFFIX = ".sha256"
@@ -115,15 +117,6 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    """fsync a file's data, or a directory's entries (makes a rename or unlink in it durable)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -222,18 +215,8 @@ def prune(dest: str | Path, keep_days: int, now: datetime | None = None) -> tupl
             snap.path.unlink(missing_ok=True)
             removed.append(snap.path)
     if removed:
-        _fsync(Path(dest))
+        fsync_path(Path(dest))
     return removed, len(snapshots) - len(removed)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def _remove_stale_temporaries(dest: Path) -> None:
@@ -241,7 +224,7 @@ def _remove_stale_temporaries(dest: Path) -> None:
     of a backup still running (their name carries its pid)."""
     for leftover in dest.glob(f"{TMP_PREFIX}*"):
         pid = leftover.name[len(TMP_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
             continue
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             leftover.unlink()
@@ -301,7 +284,7 @@ def take_snapshot(
         finally:
             source.close()
         os.chmod(tmp, FILE_MODE)
-        _fsync(tmp)
+        fsync_path(tmp)
         check = _connect_readonly(tmp)
         try:
             result = integrity(check)
@@ -313,7 +296,7 @@ def take_snapshot(
         checksum = final.with_name(final.name + CHECKSUM_SUFFIX)
         _write_atomically(checksum, f"{digest}  {final.name}\n".encode())
         os.replace(tmp, final)
-        _fsync(folder)
+        fsync_path(folder)
     except sqlite3.Error as exc:
         raise BackupError(f"backup of {source_path} failed: {exc}") from None
     except OSError as exc:
@@ -495,7 +478,7 @@ def restore(
                     os.replace(side, before.with_name(before.name + suffix))
             target.with_name(target.name + "-shm").unlink(missing_ok=True)  # derived; rebuilt on open
             os.replace(tmp, target)
-            _fsync(target.parent)
+            fsync_path(target.parent)
         except OSError as exc:
             raise BackupError(f"restoring into {target} failed: {exc}") from None
         finally:

@@ -47,6 +47,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from kkt_adapter.osutil import pid_alive
 from kkt_adapter.standins.common import StandinProcess
 
 log = logging.getLogger(__name__)
@@ -86,16 +87,6 @@ def _cmd(args: Sequence[str], *, check: bool = True, timeout: float = CMD_TIMEOU
     if check and done.returncode != 0:
         raise NetLabError(f"{' '.join(args)}: {done.stderr.strip() or f'exit {done.returncode}'}")
     return done.stdout
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager
@@ -290,7 +281,7 @@ class NetLab:
                 data = json.loads(marker.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            if _pid_alive(int(data.get("owner_pid", 0))):
+            if pid_alive(int(data.get("owner_pid", 0))):
                 continue
             _destroy(marker.stem, list(data.get("veths", [])))
             removed.append(marker.stem)
@@ -433,7 +424,7 @@ def _destroy(name: str, host_veths: list[str]) -> None:
                 os.kill(pid, sig)
         deadline = time.monotonic() + 3
         while pids and time.monotonic() < deadline:
-            pids = [pid for pid in pids if _pid_alive(pid) and not _reap(pid)]
+            pids = [pid for pid in pids if pid_alive(pid) and not _reap(pid)]
             time.sleep(0.02)
         if not pids:
             break

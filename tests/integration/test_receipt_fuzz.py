@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kkt_adapter.buffer.models import Receipt
+from kkt_adapter.fiscal import request as rq
 from kkt_adapter.web import create_app
 from tests.conftest import sale_body
 
@@ -32,17 +33,8 @@ json_values = st.recursive(
     ),
     max_leaves=30,
 )
-FIELDS = ["pos_id", "type", "items", "payments", "taxation_system", "buyer_contact", "original_receipt_id"]
-ITEM_FIELDS = [
-    "name",
-    "price",
-    "quantity",
-    "amount",
-    "vat",
-    "payment_method",
-    "payment_subject",
-    "measure_unit",
-]
+FIELDS = sorted(rq.TOP_FIELDS - {"correction"})
+ITEM_FIELDS = sorted(rq.ITEM_FIELDS)
 
 
 @st.composite

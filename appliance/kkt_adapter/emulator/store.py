@@ -12,16 +12,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kkt_adapter.osutil import fsync_path
+
 STATE_FILE = "state.json"
 JOURNAL_FILE = "journal.jsonl"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class StateStore:
@@ -53,7 +47,7 @@ class StateStore:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.state_path)
-        _fsync_dir(self.dir)
+        fsync_path(self.dir)
 
     # ---- journal ---------------------------------------------------------------------------------
 
@@ -75,7 +69,7 @@ class StateStore:
         """Cut a torn last line left by a crash in the middle of a write (that document was never counted)."""
         if not self.journal_path.exists():
             self.journal_path.touch()
-            _fsync_dir(self.dir)
+            fsync_path(self.dir)
             return
         with open(self.journal_path, "r+b") as f:
             data = f.read()
