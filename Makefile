@@ -43,13 +43,18 @@ format: $(STAMP) $(NODE_STAMP) ## Format everything with the project's tools
 	npx --no-install prettier --write $(PRETTIER_FILES)
 
 test: deps $(STAMP) lint ## Install what the tests need and run every suite (what CI runs)
-	$(VPY) -m pytest tests
+	$(VPY) -m pytest tests/unit tests/integration
+	@# Scenarios and benchmarks print their figures (-s): crash test, POC-1/4/5, latency, drain.
+	$(VPY) -m pytest -s tests/poc tests/load
 
-test-fast: $(STAMP) ## Unit and integration suites only
+test-fast: $(STAMP) ## Unit and integration suites only (minutes, no scenarios)
 	$(VPY) -m pytest tests/unit tests/integration
 
 test-load: $(STAMP) ## Benchmarks with their printed figures
 	$(VPY) -m pytest -s tests/load
+
+test-poc: $(STAMP) ## Crash test and POC scenarios with their printed figures
+	$(VPY) -m pytest -s tests/poc
 
 clean: ## Remove the virtualenv, node_modules and caches
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
