@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suites need; a no-op when they are already present.
 set -euo pipefail
 # iproute2 + nftables: NetLab (network namespaces, veth pairs, packet loss) for tests/integration/test_netlab.py
-packages=(sqlite3 iproute2 nftables)
+packages=(sqlite3 iproute2 nftables prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
