@@ -150,8 +150,9 @@ class Runtime:
             if self.draining:
                 continue  # the drain made the last relay and delivery attempt itself
             try:
-                relayed = self.service.relay()
-                if relayed["captured"]:
+                # Without an OFD there is nobody to carry FN documents to: leave the KKT alone (capture
+                # catches up from the FN's own queue once an OFD is configured).
+                if self.cfg.ofd.url and self.service.relay()["captured"]:
                     self._deliver.set()
                 if time.monotonic() >= next_watch:
                     self.fn_watch.update(self.service.fn_backlog(), self.cfg.pos_id)

@@ -2,7 +2,9 @@
 
 Total latency is what the POS sees for ``POST /v1/kkt/receipt``. The adapter's overhead is total minus the
 emulator's own service time for that request (simulated line time at 115200 baud + its command handling),
-read from the emulator's ``busy_seconds`` counter before and after each request.
+read from the emulator's ``busy_seconds`` counter before and after each request. No OFD is configured,
+so the adapter's relay leaves the KKT alone and every emulator command in a window is the request's own
+(phase-2 delivery is measured by tests/load/test_drain_benchmark.py).
 ``RECEIPT_BENCH_COUNT`` (default 1000) sets the number of measured receipts.
 """
 
