@@ -26,6 +26,7 @@ from kkt_adapter.standins.common import StandinProcess
 
 RUN_DIR = Path.cwd() / "demo-run"
 POS_ID = "store01-till1"
+DEMO_TOKEN = "demo"  # noqa: S105 - the till's token at the local Odoo stand-in
 
 CATALOGUE = {
     "frame": ("Оправа Ray-Ban RB5154", "8500.00", 6),  # corrective frames: VAT-exempt (1199 = 6)
@@ -231,18 +232,19 @@ def main() -> int:
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     emulator = EmulatorProcess(RUN_DIR / "kkt").start()
     ofd = StandinProcess.start("ofd", state_dir=RUN_DIR / "ofd", log_path=RUN_DIR / "ofd.log")
-    odoo = StandinProcess.start("odoo", args=["--token", f"{POS_ID}=demo"], log_path=RUN_DIR / "odoo.log")
+    odoo = StandinProcess.start(
+        "odoo", args=["--token", f"{POS_ID}={DEMO_TOKEN}"], log_path=RUN_DIR / "odoo.log"
+    )
     # Time is compressed for the demo: the breaker retries after 5 s (60 s on a till), backoff <= 1 s.
     adapter = AdapterProcess(
         RUN_DIR / "adapter",
         emulator.port,
         pos_id=POS_ID,
         capacity=200,
+        ofd_url=ofd.url,
+        odoo_url=odoo.url,
+        odoo_token=DEMO_TOKEN,
         extra_env={
-            "KKT_ADAPTER_OFD__URL": ofd.url,
-            "KKT_ADAPTER_ODOO__URL": odoo.url,
-            "KKT_ADAPTER_ODOO__TOKEN": "demo",
-            "KKT_ADAPTER_SYNC__LOCK_PATH": str(RUN_DIR / "sync.lock"),
             "KKT_ADAPTER_SYNC__RELAY_INTERVAL_SECONDS": "0.3",
             "KKT_ADAPTER_SYNC__BREAKER_RESET_SECONDS": "5",
             "KKT_ADAPTER_SYNC__BACKOFF_BASE_SECONDS": "0.2",

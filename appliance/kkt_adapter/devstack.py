@@ -107,6 +107,10 @@ class AdapterProcess:
     pos_id: str = "test-till"
     capacity: int = 100_000
     token: str = "s3cret"  # noqa: S105 - a throwaway admin token for a local test stack
+    # Delivery endpoints (empty = not configured) and the till's token at Odoo.
+    ofd_url: str = ""
+    odoo_url: str = ""
+    odoo_token: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
     http_port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
@@ -132,6 +136,11 @@ class AdapterProcess:
                 "KKT_ADAPTER_KKT__RETRY_INTERVAL_SECONDS": "0.5",
                 "KKT_ADAPTER_ADMIN__TOKEN": self.token,
                 "KKT_ADAPTER_LOG__LEVEL": "warning",
+                "KKT_ADAPTER_OFD__URL": self.ofd_url,
+                "KKT_ADAPTER_ODOO__URL": self.odoo_url,
+                "KKT_ADAPTER_ODOO__TOKEN": self.odoo_token,
+                # Each stack its own host lock (on a till: /run/kkt-adapter/sync.lock).
+                "KKT_ADAPTER_SYNC__LOCK_PATH": str(self.workdir / "sync.lock"),
             }
         )
         env.update(self.extra_env)

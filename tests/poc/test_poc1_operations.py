@@ -68,13 +68,10 @@ def test_poc1_fifty_operations(tmp_path):
         tmp_path / "adapter",
         emulator.port,
         pos_id=POS_ID,
-        extra_env={
-            "KKT_ADAPTER_OFD__URL": ofd.url,
-            "KKT_ADAPTER_ODOO__URL": odoo.url,
-            "KKT_ADAPTER_ODOO__TOKEN": "t",
-            "KKT_ADAPTER_SYNC__LOCK_PATH": str(tmp_path / "sync.lock"),
-            "KKT_ADAPTER_SYNC__RELAY_INTERVAL_SECONDS": "0.2",
-        },
+        ofd_url=ofd.url,
+        odoo_url=odoo.url,
+        odoo_token="t",
+        extra_env={"KKT_ADAPTER_SYNC__RELAY_INTERVAL_SECONDS": "0.2"},
     ).start()
     ops: list[tuple[str, float, dict]] = []
     sales: list[tuple[dict, dict]] = []

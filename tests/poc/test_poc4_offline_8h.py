@@ -159,14 +159,10 @@ class Till:
             workdir / f"{pos_id}-adapter",
             emulator.port,
             pos_id=pos_id,
-            extra_env={
-                "KKT_ADAPTER_OFD__URL": ofd_url,
-                "KKT_ADAPTER_ODOO__URL": odoo_url,
-                "KKT_ADAPTER_ODOO__TOKEN": token_of(pos_id),
-                "KKT_ADAPTER_SYNC__LOCK_PATH": str(workdir / f"{pos_id}-sync.lock"),
-                **FAST_TIMERS,
-                **(env or {}),
-            },
+            ofd_url=ofd_url,
+            odoo_url=odoo_url,
+            odoo_token=token_of(pos_id),
+            extra_env={**FAST_TIMERS, **(env or {})},
         )
         try:
             adapter.start()
