@@ -9,8 +9,9 @@ from kkt_adapter import notify as _notify
 
 _cfg = _config.load()
 
-# Address from [http] listen (loopback by default; the store LAN only where Ansible opens it).
-bind = [_cfg.http.listen]
+# Address from [http] listen (loopback by default; the store LAN only where Ansible opens it), plus the
+# metrics-only listener for Prometheus when [http] metrics_listen is set (web/listeners.py limits it).
+bind = [_cfg.http.listen] + ([_cfg.http.metrics_listen] if _cfg.http.metrics_listen else [])
 # Exactly one process owns the serial port (see module docstring).
 workers = 1
 # Threaded worker: a slow print must not block health checks and metrics scrapes.

@@ -1,6 +1,8 @@
 """Adapter configuration: documented defaults, overlaid by a TOML file, overlaid by environment variables.
 
-File: ``$KKT_ADAPTER_CONFIG`` or ``/etc/kkt-adapter/config.toml`` (a missing file means "all defaults").
+File: ``$KKT_ADAPTER_CONFIG`` or ``/etc/kkt-adapter/config.toml`` (a missing file means "all defaults"),
+then every ``*.toml`` in ``config.d/`` beside it, in lexical order (drop-ins: the till's identity written at
+first boot, per-till secrets), each overlaying the ones before.
 Environment: ``KKT_ADAPTER_<SECTION>__<KEY>`` (e.g. ``KKT_ADAPTER_KKT__PORT=/dev/pts/4``); top-level keys
 use ``KKT_ADAPTER_<KEY>`` (e.g. ``KKT_ADAPTER_POS_ID``). Values from the environment are parsed as the type
 of the default they replace. Unknown keys are an error: a typo must not silently fall back to a default.
@@ -9,12 +11,17 @@ of the default they replace. Unknown keys are an error: a typo must not silently
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 DEFAULT_PATH = "/etc/kkt-adapter/config.toml"
+#: Drop-in folder name, beside the main file.
+DROPIN_DIR = "config.d"
+#: A pos_id is a metric label, a file-name part and a header value: keep it to a safe alphabet.
+POS_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 ENV_PREFIX = "KKT_ADAPTER_"
 #: Variables with the prefix that are not settings: the config path itself and the gunicorn.conf path.
 RESERVED_ENV = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "GUNICORN_CONF"}
@@ -28,6 +35,10 @@ class ConfigError(ValueError):
 class HttpConfig:
     # Loopback by default: the store LAN is opened explicitly per till by Ansible (and nftables).
     listen: str = "127.0.0.1:8765"
+    # Second HOST:PORT serving only /metrics and /v1/health* (for Prometheus), so the firewall can let the
+    # monitoring server scrape without reaching the receipt API. Empty: no second listener (/metrics is
+    # served on ``listen`` only). Must use a different port than ``listen``.
+    metrics_listen: str = ""
     # Largest accepted request body; a 100-line receipt is ~20 KiB, so 64 KiB leaves room and stops abuse.
     max_body_bytes: int = 65536
     # How long a receipt request waits for the KKT while another receipt is printing; after that it is
@@ -247,32 +258,56 @@ def _from_environ(environ: dict[str, str]) -> dict[str, Any]:
 
 
 def _validate(cfg: Config) -> Config:
-    if not cfg.pos_id or len(cfg.pos_id) > 64:
-        raise ConfigError("pos_id: must be 1..64 characters")
+    if not POS_ID_RE.fullmatch(cfg.pos_id):
+        raise ConfigError(
+            f"pos_id: must be 1..64 characters of A-Z a-z 0-9 . _ -, got {cfg.pos_id!r}"
+            " (a till image takes it at first boot: kkt-firstboot writes config.d/10-identity.toml)"
+        )
     if cfg.buffer.capacity < 1:
         raise ConfigError("buffer.capacity: must be at least 1")
     if cfg.kkt.password < 0 or cfg.kkt.password > 0xFFFFFFFF:
         raise ConfigError("kkt.password: must fit in 4 bytes")
     if cfg.backup.keep_days < 1:
         raise ConfigError("backup.keep_days: must be at least 1 (the newest snapshot is always kept)")
-    host, _, port = cfg.http.listen.rpartition(":")
-    if not host or not port.isdigit():
-        raise ConfigError(f"http.listen: expected HOST:PORT, got {cfg.http.listen!r}")
+    port = _listen_port(cfg.http.listen, "http.listen")
+    if cfg.http.metrics_listen and _listen_port(cfg.http.metrics_listen, "http.metrics_listen") == port:
+        raise ConfigError("http.metrics_listen: must use a different port than http.listen")
     return cfg
 
 
-def load(path: str | None = None, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
-    """Build the configuration: defaults < TOML file < environment < keyword overrides (tests)."""
+def _listen_port(value: str, where: str) -> int:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{where}: expected HOST:PORT, got {value!r}")
+    return int(port)
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+
+
+def files(path: str | None = None, environ: dict[str, str] | None = None) -> list[Path]:
+    """The files that make up the configuration, in the order they are applied (existing ones only)."""
     environ = dict(os.environ if environ is None else environ)
-    path = path or environ.get(ENV_PREFIX + "CONFIG") or DEFAULT_PATH
+    main = Path(path or environ.get(ENV_PREFIX + "CONFIG") or DEFAULT_PATH)
+    found = [main] if main.exists() else []
+    dropins = main.parent / DROPIN_DIR
+    if dropins.is_dir():
+        found += sorted(p for p in dropins.glob("*.toml") if p.is_file())
+    return found
+
+
+def load(path: str | None = None, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+    """Build the configuration: defaults < TOML file < config.d/*.toml < environment < keyword overrides."""
+    environ = dict(os.environ if environ is None else environ)
     cfg = Config()
-    file = Path(path)
-    if file.exists():
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-        cfg = _overlay(cfg, data, "")
+    for file in files(path, environ):
+        cfg = _overlay(cfg, _read_toml(file), f"{file}: ")
     cfg = _overlay(cfg, _from_environ(environ), "")
     cfg = _overlay(cfg, overrides, "")
     return _validate(cfg)

@@ -50,3 +50,51 @@ def test_bad_environment_value(tmp_path):
 def test_reserved_environment_names_are_not_settings(tmp_path):
     env = {"KKT_ADAPTER_GUNICORN_CONF": "/etc/x.py", "KKT_ADAPTER_LOG__LEVEL": "warning"}
     assert config.load(str(tmp_path / "x"), environ=env).log.level == "warning"
+
+
+def test_dropins_overlay_the_main_file_in_lexical_order(tmp_path):
+    main = tmp_path / "config.toml"
+    main.write_text('pos_id = ""\n[kkt]\nbaudrate = 57600\n')
+    dropins = tmp_path / "config.d"
+    dropins.mkdir()
+    (dropins / "10-identity.toml").write_text('pos_id = "store7-till2"\n')
+    (dropins / "20-secrets.toml").write_text('[odoo]\ntoken = "t-1"\n[kkt]\nbaudrate = 9600\n')
+    (dropins / "notes.txt").write_text("not a drop-in")
+    cfg = config.load(str(main), environ={})
+    assert cfg.pos_id == "store7-till2"
+    assert cfg.odoo.token == "t-1"
+    assert cfg.kkt.baudrate == 9600
+    assert config.files(str(main), environ={}) == [
+        main,
+        dropins / "10-identity.toml",
+        dropins / "20-secrets.toml",
+    ]
+
+
+def test_a_bad_dropin_is_named_in_the_error(tmp_path):
+    (tmp_path / "config.d").mkdir()
+    (tmp_path / "config.d" / "10-identity.toml").write_text("[kkt]\nprot = 1\n")
+    with pytest.raises(config.ConfigError, match=r"10-identity\.toml: kkt\.prot: unknown setting"):
+        config.load(str(tmp_path / "config.toml"), environ={})
+
+
+@pytest.mark.parametrize("pos_id", ["", "till 1", "till/1", "t" * 65, "кассa"])
+def test_pos_id_outside_the_safe_alphabet_is_refused(tmp_path, pos_id):
+    with pytest.raises(config.ConfigError, match=r"pos_id: must be 1\.\.64 characters"):
+        config.load(str(tmp_path / "none.toml"), environ={}, pos_id=pos_id)
+
+
+@pytest.mark.parametrize(
+    ("listen", "metrics", "message"),
+    [
+        ("0.0.0.0:8765", "0.0.0.0:8765", "different port"),
+        ("0.0.0.0:8765", "9101", "http.metrics_listen: expected HOST:PORT"),
+        ("0.0.0.0:70000", "", "http.listen: expected HOST:PORT"),
+    ],
+)
+def test_metrics_listener_is_validated(tmp_path, listen, metrics, message):
+    with pytest.raises(config.ConfigError, match=message):
+        config.load(
+            str(tmp_path / "none.toml"),
+            environ={"KKT_ADAPTER_HTTP__LISTEN": listen, "KKT_ADAPTER_HTTP__METRICS_LISTEN": metrics},
+        )

@@ -24,7 +24,17 @@ def create_app(
     ``start_background`` starts the printer/probe threads and the systemd watchdog; tests that drive
     the app through the test client pass False and call the service directly when they need to.
     """
-    from kkt_adapter.web import buffer_api, drain_api, errors, health, metrics, receipts, shift, sync_api
+    from kkt_adapter.web import (
+        buffer_api,
+        drain_api,
+        errors,
+        health,
+        listeners,
+        metrics,
+        receipts,
+        shift,
+        sync_api,
+    )
 
     cfg = cfg or config_mod.load(**overrides)
     logs.configure(cfg.log.level, cfg.pos_id)
@@ -38,6 +48,7 @@ def create_app(
     metrics.init_app(app, runtime)
     for bp in (receipts.bp, shift.bp, buffer_api.bp, health.bp, sync_api.bp, drain_api.bp):
         app.register_blueprint(bp)
+    listeners.init_app(app, cfg.http)
     if start_background:
         runtime.start_background()
     return app
