@@ -9,15 +9,15 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PRETTIER_FILES := '**/*.{md,yaml,yml,json}'
 
-.PHONY: help venv deps demo test lint format test-fast test-poc test-load clean
+.PHONY: help venv deps demo test lint format test-fast test-poc test-load test-appliance wheelhouse clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(STAMP): appliance/pyproject.toml
+$(STAMP): appliance/pyproject.toml tests/appliance/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip==24.3.1
-	$(VPY) -m pip install -q -e 'appliance[test]'
+	$(VPY) -m pip install -q -e 'appliance[test]' -r tests/appliance/requirements.txt
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json
@@ -32,10 +32,13 @@ deps: ## Install the system packages the tests need (apt)
 demo: $(STAMP) ## Run the till stack on loopback through a scripted sales day
 	$(VPY) appliance/demo/day.py
 
-lint: $(STAMP) $(NODE_STAMP) ## ruff check + ruff format --check + prettier --check
+lint: $(STAMP) $(NODE_STAMP) ## ruff check + ruff format --check + prettier --check + ansible-lint
 	$(VENV)/bin/ruff check appliance tests
 	$(VENV)/bin/ruff format --check appliance tests
 	npx --no-install prettier --check $(PRETTIER_FILES)
+	cd ansible && PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+	  ANSIBLE_VAULT_PASSWORD_FILE=$(CURDIR)/tests/appliance/example-vault-password.txt \
+	  ansible-lint --offline --strict -q
 
 format: $(STAMP) $(NODE_STAMP) ## Format everything with the project's tools
 	$(VENV)/bin/ruff format appliance tests
@@ -46,12 +49,20 @@ test: deps $(STAMP) lint ## Install what the tests need and run every suite (wha
 	$(VPY) -m pytest tests/unit tests/integration
 	@# Scenarios and benchmarks print their figures (-s): crash test, POC-1/4/5, latency, drain.
 	$(VPY) -m pytest -s tests/poc tests/load
+	@# The till as a booted system (molecule + testinfra, drills) and the bootable image (qemu).
+	$(VPY) -m pytest -s tests/appliance
 
 test-fast: $(STAMP) ## Unit and integration suites only (minutes, no scenarios)
 	$(VPY) -m pytest tests/unit tests/integration
 
 test-load: $(STAMP) ## Benchmarks with their printed figures
 	$(VPY) -m pytest -s tests/load
+
+test-appliance: $(STAMP) ## Booted till (nspawn + molecule: converge, idempotence, verify, drills) and the image
+	$(VPY) -m pytest -s tests/appliance
+
+wheelhouse: ## Build the till's wheelhouse (adapter + pinned dependencies) in build/wheelhouse
+	appliance/build-wheelhouse.sh
 
 test-poc: $(STAMP) ## Crash test and POC scenarios with their printed figures
 	$(VPY) -m pytest -s tests/poc

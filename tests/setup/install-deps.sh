@@ -3,6 +3,11 @@
 set -euo pipefail
 # iproute2 + nftables: NetLab (network namespaces, veth pairs, packet loss) for tests/integration/test_netlab.py
 packages=(sqlite3 iproute2 nftables prometheus)
+# Booted-till harness (tests/appliance/scripts): debootstrap + debian-archive-keyring build the golden
+# Debian 12 rootfs, systemd-container boots it (systemd-nspawn; brings journalctl for reading a till's
+# journal), slirp4netns gives it a private network with loopback-only port forwards, openssh-client
+# reaches its sshd, util-linux provides nsenter/setsid/flock/mountpoint.
+packages+=(debootstrap debian-archive-keyring systemd-container slirp4netns openssh-client util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

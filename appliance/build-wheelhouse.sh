@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# build-wheelhouse.sh — builds the till's wheelhouse: the kkt-adapter wheel and every pinned runtime
+# dependency as wheels for CPython 3.11 on Debian 12 amd64, in build/wheelhouse/ (or $1). The till_adapter
+# role copies it to each till and installs offline (pip --no-index); tills never reach PyPI.
+# Reproducible: SOURCE_DATE_EPOCH is the last commit's time, so the adapter wheel's zip timestamps (and
+# its sha256) only change when the code does.
+# Usage: appliance/build-wheelhouse.sh [OUT_DIR]   (needs python3.11 with pip; network to PyPI)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$root/build/wheelhouse}"
+python="${PYTHON:-python3.11}"
+SOURCE_DATE_EPOCH="$(git -C "$root" log -1 --format=%ct 2>/dev/null || echo 315532800)"
+export SOURCE_DATE_EPOCH
+# Build in a fresh folder and swap it in, so a failed build never leaves a half wheelhouse behind.
+tmp="$(mktemp -d "${out%/}.tmp.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+# Build from a clean copy of the package sources: a stale build/ or egg-info in the work tree must not
+# leak files into the wheel.
+src="$tmp/src"
+mkdir -p "$src"
+git -C "$root" ls-files -z -- appliance/pyproject.toml appliance/kkt_adapter \
+  | (cd "$root" && xargs -0 cp --parents -t "$src")
+"$python" -m pip wheel --quiet --disable-pip-version-check --no-cache-dir \
+  --constraint "$root/appliance/constraints.txt" --wheel-dir "$tmp/wheels" "$src/appliance"
+rm -rf "${out:?}"
+mv "$tmp/wheels" "$out"
+echo "wheelhouse: $out"
+(cd "$out" && sha256sum -- *.whl)
