@@ -64,13 +64,16 @@ def test_till_converges_idempotently_and_passes_verify_and_drills():
         for step in ("destroy", "syntax", "create", "prepare"):
             figures[step], out = _run([*molecule, step], APPLIANCE_TESTS, env, 600)
             if step == "create":
-                boot = re.search(r"booted in ([0-9.]+) ?s", out)
+                boot = re.search(r"up in ([0-9.]+)s \(systemd", out)
                 if boot:
                     figures["boot to systemd running"] = float(boot.group(1))
         figures["converge (fresh)"], out = _run([*molecule, "converge"], APPLIANCE_TESTS, env, 900)
         figures["idempotent re-run"], out = _run([*molecule, "idempotence"], APPLIANCE_TESTS, env, 600)
         figures["verify + drills"], out = _run([*molecule, "verify"], APPLIANCE_TESTS, env, 900)
-        print("\n" + "\n".join(line for line in out.splitlines() if "drill" in line or "READY" in line))
+        figures_lines = [
+            line for line in out.splitlines() if "drill" in line or "READY" in line or line.startswith("  [")
+        ]
+        print("\n" + "\n".join(figures_lines))
     finally:
         subprocess.run([*molecule, "destroy"], cwd=APPLIANCE_TESTS, env=env, check=False, capture_output=True)
     print("\nbooted till (systemd-nspawn, 2-core machine):")

@@ -20,7 +20,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[5]
 SCRIPTS = REPO / "tests" / "appliance" / "scripts"
 POS_ID = "till-01"
-ADMIN_TOKEN = "admin-token-molecule-till01"  # noqa: S105 - the test till's vault value (test inventory)
+ADMIN_TOKEN = "admin-token-molecule-till01"
 
 
 @dataclass

@@ -56,7 +56,9 @@ def test_firewall_lets_the_pos_reach_the_api_but_not_a_stranger_reach_metrics(ho
     assert not reached, "the metrics port answered a source that is not the Prometheus server"
     assert _drop_counter(host) > before
     # From inside the till (loopback is always allowed) the metrics listener answers.
-    scrape = host.run("python3 -c \"import urllib.request as u; print(u.urlopen('http://10.0.2.100:9101/metrics').read().decode())\"")
+    scrape = host.run(
+        "python3 -c \"import urllib.request as u; print(u.urlopen('http://10.0.2.100:9101/metrics').read().decode())\""
+    )
     assert 'kkt_buffer_size{pos_id="till-01"}' in scrape.stdout
 
 

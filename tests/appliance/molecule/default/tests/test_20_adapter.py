@@ -52,6 +52,10 @@ def test_watchdog_and_hardening_properties(host):
     for key, expected in HARDENING.items():
         assert props[key] == expected, f"{key}={props[key]!r}, expected {expected!r}"
     assert "/dev/kkt0 rw" in props["DeviceAllow"]
+    # Start of gunicorn to READY=1 from the worker (buffer open, KKT probed): the cost of every restart.
+    ready = int(props["ActiveEnterTimestampMonotonic"]) - int(props["ExecMainStartTimestampMonotonic"])
+    print(f"\nadapter READY {ready / 1e6:.2f} s after its process started (systemd timestamps)")
+    assert 0 < ready < 30_000_000
     assert props["StateDirectory"] == "kkt-adapter"
     # The adapter's worker is READY and tells systemd what it is doing.
     assert props["StatusText"], "no STATUS= from the worker"
@@ -64,9 +68,7 @@ def test_exposure_score_of_the_installed_unit(host):
 
 
 def test_adapter_listens_only_on_its_configured_addresses(host):
-    listening = {
-        s for s in host.socket.get_listening_sockets() if s.endswith((":8765", ":9101"))
-    }
+    listening = {s for s in host.socket.get_listening_sockets() if s.endswith((":8765", ":9101"))}
     assert listening == {"tcp://10.0.2.100:8765", "tcp://10.0.2.100:9101"}
 
 

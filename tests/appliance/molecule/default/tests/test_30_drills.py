@@ -41,7 +41,9 @@ def test_watchdog_restarts_a_frozen_adapter_and_no_receipt_is_lost(host, till):
 
     def restarted():
         p = host.service("kkt-adapter").systemd_properties
-        return int(p["NRestarts"]) > restarts and p["MainPID"] not in (pid, "0") and p["SubState"] == "running"
+        return (
+            int(p["NRestarts"]) > restarts and p["MainPID"] not in (pid, "0") and p["SubState"] == "running"
+        )
 
     _wait(restarted, WATCHDOG_SEC + RESTART_SEC + 30)
     _wait(lambda: _live(till), 30)
