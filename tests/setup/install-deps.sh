@@ -8,6 +8,10 @@ packages=(sqlite3 iproute2 nftables prometheus)
 # journal), slirp4netns gives it a private network with loopback-only port forwards, openssh-client
 # reaches its sshd, util-linux provides nsenter/setsid/flock/mountpoint.
 packages+=(debootstrap debian-archive-keyring systemd-container slirp4netns openssh-client util-linux)
+# Till disk image (appliance/image/build.sh, tests/appliance/test_image.py): GPT with sfdisk (fdisk), the
+# ESP and KKTCONF partitions without loop devices (dosfstools + mtools), ext4 from a tree (e2fsprogs),
+# and a real UEFI boot under software emulation (qemu-system-x86 + ovmf).
+packages+=(fdisk dosfstools mtools e2fsprogs qemu-system-x86 ovmf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
