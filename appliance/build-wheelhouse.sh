@@ -12,6 +12,7 @@ python="${PYTHON:-python3.11}"
 SOURCE_DATE_EPOCH="$(git -C "$root" log -1 --format=%ct 2>/dev/null || echo 315532800)"
 export SOURCE_DATE_EPOCH
 # Build in a fresh folder and swap it in, so a failed build never leaves a half wheelhouse behind.
+mkdir -p "$(dirname "${out%/}")"
 tmp="$(mktemp -d "${out%/}.tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 # Build from a clean copy of the package sources: a stale build/ or egg-info in the work tree must not
