@@ -13,9 +13,6 @@ from flask import Flask, request
 from kkt_adapter.config import HttpConfig
 from kkt_adapter.web.errors import Problem
 
-#: Paths served on the metrics listener (exact, or as a prefix when ending with "/").
-MONITORING_PATHS = ("/metrics", "/v1/health", "/v1/health/")
-
 
 def _local_port() -> int | None:
     """Port of the listening socket this request came in on (gunicorn), else the WSGI SERVER_PORT."""
@@ -30,7 +27,8 @@ def _local_port() -> int | None:
 
 
 def _is_monitoring_path(path: str) -> bool:
-    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in MONITORING_PATHS)
+    """``/metrics`` and the health endpoints (``/v1/health``, ``/v1/health/live``)."""
+    return path in ("/metrics", "/v1/health") or path.startswith("/v1/health/")
 
 
 def init_app(app: Flask, http: HttpConfig) -> None:
