@@ -8,6 +8,8 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 PRETTIER_FILES := '**/*.{md,yaml,yml,json}'
+# `make test SUITES="lint unit+integration"` runs only the named suites (names: tests/setup/run-suites.py).
+SUITES ?=
 
 .PHONY: help venv deps demo test lint format test-fast test-poc test-load test-appliance wheelhouse clean
 
@@ -45,12 +47,10 @@ format: $(STAMP) $(NODE_STAMP) ## Format everything with the project's tools
 	$(VENV)/bin/ruff check --fix appliance tests
 	npx --no-install prettier --write $(PRETTIER_FILES)
 
-test: deps $(STAMP) lint ## Install what the tests need and run every suite (what CI runs)
-	$(VPY) -m pytest tests/unit tests/integration
-	@# Scenarios and benchmarks print their figures (-s): crash test, POC-1/4/5, latency, drain.
-	$(VPY) -m pytest -s tests/poc tests/load
-	@# The till as a booted system (molecule + testinfra, drills) and the bootable image (qemu).
-	$(VPY) -m pytest -s tests/appliance
+test: deps $(STAMP) $(NODE_STAMP) ## Install what the tests need and run every suite (what CI runs)
+	@# Suites (lint, unit+integration, scenarios, appliance, odoo) are listed once, in the runner; it runs
+	@# them all, prints one summary line per suite and fails on any failure or (CI=true) any skip.
+	$(VPY) tests/setup/run-suites.py $(SUITES:%=--only %)
 
 test-fast: $(STAMP) ## Unit and integration suites only (minutes, no scenarios)
 	$(VPY) -m pytest tests/unit tests/integration

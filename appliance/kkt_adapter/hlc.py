@@ -1,7 +1,10 @@
 """Hybrid Logical Clock (Kulkarni et al., 2014) for ordering every journaled event on a till.
 
 A timestamp is ``(wall_ms, logical)``: ``wall_ms`` never goes backwards even when the system clock does,
-and ``logical`` breaks ties. The functions here are pure; the buffer persists the last timestamp in the
+and ``logical`` breaks ties. The text form is fixed-width (15 + 5 digits) so that string order is timestamp
+order; when the counter would outgrow its 5 digits (more than 99,999 events inside one millisecond of a
+clock held back), the wall part advances by 1 ms instead — the HLC then runs ahead of the wall clock, which
+``kkt_hlc_drift_seconds`` shows. The functions here are pure; the buffer persists the last timestamp in the
 same transaction as the event that used it, so restarts and concurrent processes stay strictly monotonic.
 """
 
@@ -13,6 +16,13 @@ from dataclasses import dataclass
 #: A remote timestamp further ahead of max(local wall clock, last HLC) than this is refused: one bogus
 #: server answer must not pin the clock years into the future. One day covers any real clock skew.
 MAX_FORWARD_MS = 24 * 3600 * 1000
+
+#: The logical counter's width in the text form (docs/api/odoo-till-contract.md): 5 digits.
+LOGICAL_DIGITS = 5
+MAX_LOGICAL = 10**LOGICAL_DIGITS - 1
+#: The wall part's width: 15 digits of milliseconds reach the year 33658.
+WALL_DIGITS = 15
+MAX_WALL_MS = 10**WALL_DIGITS - 1
 
 
 class ClockSkewError(ValueError):
@@ -26,14 +36,28 @@ class Timestamp:
     wall_ms: int
     logical: int = 0
 
+    def __post_init__(self) -> None:
+        if not (0 <= self.wall_ms <= MAX_WALL_MS and 0 <= self.logical <= MAX_LOGICAL):
+            raise ValueError(f"HLC out of range: wall {self.wall_ms} ms, logical {self.logical}")
+
     def __str__(self) -> str:
-        # Fixed width so that string order equals timestamp order (useful in logs and JSON).
-        return f"{self.wall_ms:015d}.{self.logical:05d}"
+        # Fixed width so that string order equals timestamp order (logs, JSON, the Odoo contract).
+        return f"{self.wall_ms:0{WALL_DIGITS}d}.{self.logical:0{LOGICAL_DIGITS}d}"
 
     @classmethod
     def parse(cls, text: str) -> Timestamp:
-        wall, _, logical = text.partition(".")
-        return cls(int(wall), int(logical or 0))
+        wall, dot, logical = text.partition(".")
+        if not (len(wall) == WALL_DIGITS and wall.isdigit() and dot and len(logical) == LOGICAL_DIGITS
+                and logical.isdigit()):  # fmt: skip
+            raise ValueError(f"not an HLC timestamp ({WALL_DIGITS}.{LOGICAL_DIGITS} digits): {text!r}")
+        return cls(int(wall), int(logical))
+
+
+def _carry(wall: int, logical: int) -> Timestamp:
+    """The timestamp ``(wall, logical)``, with a counter past its width carried into the wall part."""
+    if logical > MAX_LOGICAL:
+        return Timestamp(wall + 1, 0)
+    return Timestamp(wall, logical)
 
 
 ZERO = Timestamp(0, 0)
@@ -48,7 +72,7 @@ def tick(last: Timestamp, physical_ms: int) -> Timestamp:
     """Timestamp for a local or send event: ``l = max(l, pt)``; counter bumps when ``l`` did not move."""
     wall = max(last.wall_ms, physical_ms)
     logical = last.logical + 1 if wall == last.wall_ms else 0
-    return Timestamp(wall, logical)
+    return _carry(wall, logical)
 
 
 def receive(
@@ -69,7 +93,7 @@ def receive(
         logical = remote.logical + 1
     else:
         logical = 0
-    return Timestamp(wall, logical)
+    return _carry(wall, logical)
 
 
 def drift_seconds(last: Timestamp, physical_ms: int) -> float:

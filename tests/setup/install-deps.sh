@@ -3,6 +3,9 @@
 set -euo pipefail
 # iproute2 + nftables: NetLab (network namespaces, veth pairs, packet loss) for tests/integration/test_netlab.py
 packages=(sqlite3 iproute2 nftables prometheus)
+# shellcheck lints the POSIX shell scripts the till ships (kkt-ups-shutdown: tests/integration/test_drain.py);
+# systemd brings systemd-analyze and the unit set that tests/unit/test_systemd_units.py verifies against.
+packages+=(shellcheck systemd)
 # Booted-till harness (tests/appliance/scripts): debootstrap + debian-archive-keyring build the golden
 # Debian 12 rootfs, systemd-container boots it (systemd-nspawn; brings journalctl for reading a till's
 # journal), slirp4netns gives it a private network with loopback-only port forwards, openssh-client

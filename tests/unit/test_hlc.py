@@ -77,3 +77,52 @@ def test_far_future_remote_is_refused():
 def test_drift_is_zero_when_clock_is_sane_and_positive_when_hlc_runs_ahead():
     assert hlc.drift_seconds(Timestamp(1_000, 3), 2_000) == 0
     assert hlc.drift_seconds(Timestamp(5_000, 0), 2_000) == 3.0
+
+
+# ---- the counter's width (issue 8): the clock held back for 200,000 events ----
+
+
+def test_clock_held_back_for_200k_events_stays_strictly_increasing_and_fixed_width():
+    # The wall clock stands still (a clock stepped back and held there by a bad NTP source): the counter
+    # would need 6 digits after 99,999 events; instead the wall part advances by 1 ms per 100,000 events.
+    held = 1_795_470_000_000
+    last, last_text = hlc.ZERO, str(hlc.ZERO)
+    for _ in range(200_000):
+        nxt = hlc.tick(last, held)
+        text = str(nxt)
+        assert nxt > last
+        assert text > last_text
+        assert len(text) == 21 and nxt.logical <= hlc.MAX_LOGICAL
+        assert Timestamp.parse(text) == nxt
+        last, last_text = nxt, text
+    # 200,000 events at one physical millisecond: 100,000 per wall value, so the wall ran 1 ms ahead.
+    assert last == Timestamp(held + 1, 99_999)
+    assert hlc.drift_seconds(last, held) == 0.001
+
+
+def test_receive_carries_the_counter_too():
+    full = Timestamp(1_000, hlc.MAX_LOGICAL)
+    assert hlc.receive(full, Timestamp(1_000, 5), physical_ms=999) == Timestamp(1_001, 0)
+    assert hlc.receive(Timestamp(1_000, 3), full, physical_ms=999) == Timestamp(1_001, 0)
+
+
+@given(st.integers(0, hlc.MAX_WALL_MS - 1), st.integers(0, hlc.MAX_LOGICAL), wall)
+def test_tick_never_leaves_the_fixed_width_format(last_wall, last_logical, physical):
+    nxt = hlc.tick(Timestamp(last_wall, last_logical), min(physical, hlc.MAX_WALL_MS))
+    assert Timestamp.parse(str(nxt)) == nxt
+    assert nxt > Timestamp(last_wall, last_logical)
+
+
+def test_malformed_or_out_of_range_timestamps_are_refused():
+    for text in ["", "1.2", "001795470000000", "001795470000000.100000", "0017954700000x0.00001"]:
+        try:
+            Timestamp.parse(text)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {text!r}")
+    for args in [(-1, 0), (0, -1), (0, hlc.MAX_LOGICAL + 1), (hlc.MAX_WALL_MS + 1, 0)]:
+        try:
+            Timestamp(*args)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {args}")

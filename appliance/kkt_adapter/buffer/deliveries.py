@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kkt_adapter import hlc
 from kkt_adapter.buffer.db import database
 from kkt_adapter.buffer.journal import add_event, next_hlc
 from kkt_adapter.buffer.models import Counter, Delivery, Dlq, Receipt
@@ -22,7 +23,7 @@ RECEIPT_DOC_TYPES = (3, 31)  # FFD: receipt, correction receipt
 
 
 def _receipt_hlc(receipt: Receipt) -> str:
-    return f"{receipt.hlc_local_time:015d}.{receipt.hlc_logical_counter:05d}"
+    return str(hlc.Timestamp(receipt.hlc_local_time, receipt.hlc_logical_counter))
 
 
 # --- creating deliveries ----------------------------------------------------------------------------

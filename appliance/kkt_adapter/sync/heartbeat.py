@@ -98,7 +98,7 @@ class Heartbeat(threading.Thread):
             if server_ms:
                 try:
                     journal.merge_remote_hlc(hlc.Timestamp(server_ms, 0))
-                except hlc.ClockSkewError as exc:
+                except ValueError as exc:  # ClockSkewError, or a time outside the HLC range
                     log.warning("heartbeat server time ignored: %s", exc)
         except TransientError as exc:
             state = self.monitor.observe(False, None, self.breaker_open())

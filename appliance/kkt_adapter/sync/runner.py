@@ -184,7 +184,7 @@ class SyncRunner:
         if result.server_time_ms:
             try:
                 journal.merge_remote_hlc(hlc.Timestamp(int(result.server_time_ms), 0))
-            except hlc.ClockSkewError as exc:
+            except ValueError as exc:  # ClockSkewError, or a time outside the HLC range
                 log.warning("server time ignored: %s", exc)
         if before != pybreaker.STATE_CLOSED:
             deliveries.kick(target)  # the endpoint is back: everything waiting is due now

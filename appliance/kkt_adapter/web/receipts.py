@@ -7,6 +7,7 @@ import uuid
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from kkt_adapter import hlc
 from kkt_adapter.buffer import journal
 from kkt_adapter.fiscal import request as receipt_request
 from kkt_adapter.fiscal import saga
@@ -117,7 +118,7 @@ def receipt_view(receipt) -> dict:
         "status": receipt.status,
         "total": f"{receipt.total / 100:.2f}",
         "created_at": receipt.created_at,
-        "hlc": f"{receipt.hlc_local_time:015d}.{receipt.hlc_logical_counter:05d}",
+        "hlc": str(hlc.Timestamp(receipt.hlc_local_time, receipt.hlc_logical_counter)),
         "fn_number": receipt.fn_number,
         "fd_number": receipt.fd_number,
         "fiscal_sign": receipt.fiscal_sign,
