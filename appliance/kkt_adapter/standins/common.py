@@ -82,11 +82,40 @@ def problem(status: int, code: str, detail: str, headers: dict[str, str] | None 
     return resp
 
 
+#: Deepest JSON nesting accepted: a batch is four levels deep (Python's parser fails far deeper).
+MAX_DEPTH = 32
+
+
+def _check_json(value: Any) -> None:
+    """Depth and lone UTF-16 surrogates (valid JSON, not storable as UTF-8), walked iteratively."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise ApiError(400, "malformed_body", f"the body is nested deeper than {MAX_DEPTH} levels")
+            items = [x for kv in node.items() for x in kv] if isinstance(node, dict) else node
+            stack.extend((item, depth + 1) for item in items)
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ApiError(
+                    400, "malformed_body", f"a string holds a lone UTF-16 surrogate: {node[:40]!r}"
+                ) from None
+
+
 def json_body() -> dict[str, Any]:
-    """The request body as a JSON object, else 400 ``malformed_body``."""
-    body = request.get_json(force=True, silent=True)
+    """The request body as a JSON object, else 400 ``malformed_body`` (never a 500, whatever the bytes)."""
+    try:
+        body = json.loads(request.get_data(cache=True).decode("utf-8"))
+    except RecursionError:
+        raise ApiError(400, "malformed_body", f"the body is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ApiError(400, "malformed_body", f"the body is not valid UTF-8 JSON: {exc}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "malformed_body", "the body must be a JSON object")
+    _check_json(body)
     return body
 
 
@@ -169,11 +198,14 @@ class Journal:
         return records
 
     def append(self, records: Iterable[dict[str, Any]]) -> None:
+        """Make ``records`` durable (fsync) or raise; encoded before the file is touched, so a record
+        that cannot be stored never leaves half a line behind."""
         lines = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
         if self.path is None or not lines:
             return
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(lines)
+        data = lines.encode("utf-8")
+        with self.path.open("ab") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
 
@@ -255,7 +287,9 @@ class Standin:
             code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
                 status, "http_error"
             )
-            return problem(status, code, exc.description or exc.name)
+            allow = getattr(exc, "valid_methods", None) if status == 405 else None
+            headers = {"Allow": ", ".join(sorted(allow))} if allow else None
+            return problem(status, code, exc.description or exc.name, headers)
 
         @app.errorhandler(Exception)
         def _crash(exc: Exception) -> Response:

@@ -142,6 +142,10 @@ class OdooStandin(Standin):
         self.receipts[record["receipt_id"]] = {**record, "count": 1}
         self.by_fd[(record["fn_number"], record["fd"])] = record["receipt_id"]
 
+    def _forget(self, record: dict[str, Any]) -> None:
+        self.receipts.pop(record["receipt_id"], None)
+        self.by_fd.pop((record["fn_number"], record["fd"]), None)
+
     def counters(self) -> dict[str, Any]:
         return {
             "unique_receipts": len(self.receipts),
@@ -224,7 +228,13 @@ class OdooStandin(Standin):
                     record["count"] += 1
                     self.duplicates += 1
                 results.append({**result, "status": status, "reason": None})
-            self.journal.append(new)
+            try:
+                self.journal.append(new)
+            except Exception:
+                # Not durable, so not recorded: a retry must get `created` again, never `duplicate`.
+                for record in new:
+                    self._forget(record)
+                raise
         return results
 
     def heartbeat(self, body: dict[str, Any], pos_id: str) -> None:

@@ -122,6 +122,9 @@ class OfdStandin(Standin):
     def _remember(self, record: dict[str, Any]) -> None:
         self.docs[(record["fn_number"], record["fd"])] = {**record, "count": 1}
 
+    def _forget(self, record: dict[str, Any]) -> None:
+        self.docs.pop((record["fn_number"], record["fd"]), None)
+
     def counters(self) -> dict[str, Any]:
         by_fn: dict[str, int] = {}
         for fn, _ in self.docs:
@@ -169,7 +172,13 @@ class OfdStandin(Standin):
                     result["status"] = "duplicate"
                 ack = make_ack(self.secret, fn, fd)
                 results.append({**result, "ack": base64.b64encode(ack).decode("ascii"), "reason": None})
-            self.journal.append(new)
+            try:
+                self.journal.append(new)
+            except Exception:
+                # Not durable, so not recorded: a retry must be `accepted` again, never `duplicate`.
+                for record in new:
+                    self._forget(record)
+                raise
         if mode.mode == "duplicate_ack":
             results = [r for r in results for _ in range(2)]
         return results

@@ -68,4 +68,8 @@ def init_app(app: Flask) -> None:
         detail = exc.description or exc.name
         if exc.code == 413:
             detail = f"request body larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
-        return problem_response(exc.code or 500, code, exc.name, detail)
+        headers = None
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            # RFC 9110 §15.5.6: a 405 names the methods the resource does support.
+            headers = {"Allow": ", ".join(sorted(exc.valid_methods))}
+        return problem_response(exc.code or 500, code, exc.name, detail, headers=headers)

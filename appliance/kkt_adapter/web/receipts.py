@@ -9,29 +9,14 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from kkt_adapter import hlc
 from kkt_adapter.buffer import journal
+from kkt_adapter.buffer.models import FISCAL_STATUSES, SYNC_STATUSES
 from kkt_adapter.fiscal import request as receipt_request
 from kkt_adapter.fiscal import saga
 from kkt_adapter.web.auth import admin_required
+from kkt_adapter.web.body import parse_json_body
 from kkt_adapter.web.errors import Problem
 
 bp = Blueprint("receipts", __name__, url_prefix="/v1/kkt")
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a valid JSON number")
-
-
-def parse_json_body() -> object:
-    """Strict JSON: content type must be JSON, NaN/Infinity are refused, UTF-8 only."""
-    if not request.mimetype or request.mimetype != "application/json":
-        raise Problem(
-            415, "unsupported_media_type", "Unsupported media type", "send Content-Type: application/json"
-        )
-    raw = request.get_data(cache=True)
-    try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Problem(400, "malformed_json", "Malformed JSON", f"the body is not valid JSON: {exc}") from None
 
 
 def _idempotency_key() -> str:
@@ -128,6 +113,23 @@ def receipt_view(receipt) -> dict:
     }
 
 
+#: Query filters of the receipt list and the values each accepts (the columns' CHECK constraints).
+LIST_FILTERS = {"fiscal_status": FISCAL_STATUSES, "status": SYNC_STATUSES}
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
+    """A query filter's value, or 400 naming the parameter and what it accepts (never a silent [])."""
+    value = request.args.get(name)
+    if value is None or value in allowed:
+        return value
+    raise Problem(
+        400,
+        "bad_parameter",
+        "Bad parameter",
+        f"{name} must be one of {', '.join(allowed)}, not {value[:32]!r}",
+    )
+
+
 @bp.get("/receipts")
 @admin_required
 def list_receipts() -> Response:
@@ -139,7 +141,8 @@ def list_receipts() -> Response:
         raise Problem(
             400, "bad_parameter", "Bad parameter", "limit must be an integer from 1 to 1000"
         ) from None
-    rows = journal.list_receipts(limit, request.args.get("fiscal_status"), request.args.get("status"))
+    filters = {name: _choice(name, allowed) for name, allowed in LIST_FILTERS.items()}
+    rows = journal.list_receipts(limit, filters["fiscal_status"], filters["status"])
     return jsonify([receipt_view(r) for r in rows])
 
 

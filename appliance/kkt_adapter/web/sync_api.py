@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from kkt_adapter.buffer import deliveries
 from kkt_adapter.sync.lock import SyncBusy
 from kkt_adapter.web.auth import admin_required
+from kkt_adapter.web.body import parse_json_body
 from kkt_adapter.web.errors import Problem
 
 bp = Blueprint("sync", __name__, url_prefix="/v1/kkt")
@@ -49,12 +48,8 @@ def dlq_list() -> Response:
 
 
 def _by() -> tuple[str, str]:
-    body = {}
-    if request.get_data():
-        try:
-            body = json.loads(request.get_data())
-        except ValueError:
-            raise Problem(400, "malformed_json", "Malformed JSON", "the body is not valid JSON") from None
+    body = parse_json_body(required=False)
+    body = {} if body is None else body
     if not isinstance(body, dict):
         raise Problem(400, "malformed_json", "Malformed JSON", "the body must be a JSON object")
     by = str(body.get("by") or "admin-api")[:64]
