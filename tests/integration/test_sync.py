@@ -6,6 +6,7 @@ link flapping, packet loss) are in tests/poc; here the stand-ins' own fault mode
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import time
@@ -350,3 +351,25 @@ def test_metrics_carry_the_owner_plan_names_and_pos_id(app, standins):
     assert f'kkt_receipts_synced_total{{pos_id="{POS_ID}",status="success"}} 1.0' in text
     assert f'kkt_circuit_breaker_state{{endpoint="ofd",pos_id="{POS_ID}"}} 0.0' in text
     assert f'kkt_sync_duration_seconds_count{{pos_id="{POS_ID}"}} 1.0' in text
+
+
+def test_expired_leases_of_a_killed_runner_are_delivered_by_the_adapter_loop(cfg, standins):
+    # A runner (the timer's `kktctl sync`, or the adapter itself) killed -9 mid-batch leaves legs in `syncing`
+    # with a lease nobody will release. The adapter's own background loop must pick them up once the lease
+    # expires — no timer run, no new sale to wake it.
+    fast = dataclasses.replace(cfg, sync=dataclasses.replace(cfg.sync, relay_interval_seconds=0.2))
+    application = create_app(fast, start_background=False)
+    try:
+        sale = sell(application).get_json()
+        application.extensions["kkt"].service.relay()
+        for target in ("ofd", "odoo"):
+            assert deliveries.lease(target, "killed-runner", 10, lease_seconds=0.5)
+        assert journal.get_receipt(sale["receipt_id"]).status == "syncing"
+        application.extensions["kkt"].start_background()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and journal.get_receipt(sale["receipt_id"]).status != "synced":
+            time.sleep(0.1)
+        assert journal.get_receipt(sale["receipt_id"]).status == "synced"
+        assert deliveries.pending_count() == 0
+    finally:
+        application.extensions["kkt"].shutdown()

@@ -150,9 +150,12 @@ def pending_count(target: str | None = None) -> int:
 
 
 def due_count(now: float | None = None) -> int:
-    """Deliveries a runner could take right now (pending and past their backoff)."""
+    """Deliveries a runner could take right now: pending past their backoff, and legs whose lease expired
+    (their runner died — kill -9, power loss): a run expires those leases first and then delivers them."""
     now = time.time() if now is None else now
-    return Delivery.select().where(Delivery.status == "pending", Delivery.next_attempt_at <= now).count()
+    due = (Delivery.status == "pending") & (Delivery.next_attempt_at <= now)
+    orphaned = (Delivery.status == "syncing") & (Delivery.lease_until <= now)
+    return Delivery.select().where(due | orphaned).count()
 
 
 def kick(target: str) -> int:
