@@ -24,6 +24,9 @@ import requests
 from kkt_adapter.devstack import AdapterProcess, EmulatorProcess
 from kkt_adapter.standins.common import StandinProcess
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import DayMeasurement, receipts, summary_lines, written_twice
+
 RUN_DIR = Path.cwd() / "demo-run"
 POS_ID = "store01-till1"
 DEMO_TOKEN = "demo"  # noqa: S105 - the till's token at the local Odoo stand-in
@@ -118,21 +121,22 @@ class Day:
             "breaker opening", lambda: self.health()["components"]["circuit_breaker"]["state"] == "OPEN"
         )
         h = self.health()
-        self.say(
-            f"circuit breaker ОФД: {h['components']['circuit_breaker']['endpoints']}, health: {h['status']}"
-        )
-        self.say(f"в буфере ждут доставки: {self.queued()} чеков; продажи продолжаются")
+        endpoints = h["components"]["circuit_breaker"]["endpoints"]
+        breakers = ", ".join(f"{name} {state}" for name, state in endpoints.items())
+        self.say(f"circuit breaker: {breakers}; состояние адаптера: {h['status']}")
+        self.say(f"в буфере ждут доставки: {receipts(self.queued())}; продажи продолжаются")
         self.receipt("продажа при открытом breaker", sale([line("cloth")], "cash"))
         print("\n== Восстановление ОФД ==")
+        before = self.admin("GET", "/v1/kkt/fn")["ofd_queue_size"]  # read before the backlog drains
         self.ofd.control.mode("up")
         drained = self.wait_for("backlog drain", lambda: self.queued() == 0)
-        fn = self.admin("GET", "/v1/kkt/fn")
         breaker = self.health()["components"]["circuit_breaker"]["state"]
         self.say(f"буфер опустел за {drained:.1f} с; breaker: {breaker}")
         self.wait_for(
             "OFD acknowledgments in the FN", lambda: self.admin("GET", "/v1/kkt/fn")["ofd_queue_size"] == 0
         )
-        self.say(f"квитанции ОФД переданы в ФН: неподтверждённых документов {fn['ofd_queue_size']} -> 0")
+        after = self.admin("GET", "/v1/kkt/fn")["ofd_queue_size"]
+        self.say(f"квитанции ОФД переданы в ФН: неподтверждённых документов было {before}, стало {after}")
 
     def run(self) -> None:
         print("\n== Утро: открытие смены ==")
@@ -195,8 +199,8 @@ class Day:
 
     def summary(self) -> int:
         journal = self.emulator.control.journal()
-        receipts = [d for d in journal if d.get("type") in (3, 31)]
-        texts = Counter(d.get("text", "") for d in receipts)
+        receipts_fn = [d for d in journal if d.get("type") in (3, 31)]
+        texts = Counter(d.get("text", "") for d in receipts_fn)
         duplicates = sum(n - 1 for n in texts.values() if n > 1)
         db = sqlite3.connect(self.adapter.db_path)
         rows = {
@@ -206,26 +210,29 @@ class Day:
             )
         }
         kinds = Counter(k for (k,) in db.execute("SELECT kind FROM receipts WHERE fiscal_status = 'printed'"))
-        orphans = [d for d in receipts if (d.get("fn_number"), d.get("fd")) not in rows]
+        orphans = [d for d in receipts_fn if (d.get("fn_number"), d.get("fd")) not in rows]
         events = Counter(e for (e,) in db.execute("SELECT event_type FROM buffer_events"))
-        print("\n== Итог дня ==")
-        print(f"  документов ФН: {len(journal)} (чеков {len(receipts)})")
-        print(f"  чеков в буфере напечатано: {dict(kinds)}")
-        print(f"  события журнала: {dict(events)}")
         ofd, odoo = self.ofd.control.stats(), self.odoo.control.stats()
-        dlq = len(self.admin("GET", "/v1/kkt/dlq"))
-        print(f"  дубликатов чеков в ФН: {duplicates}")
-        print(f"  документов ФН без строки в буфере: {len(orphans)}")
-        print(f"  ОФД: уникальных документов {ofd['unique_documents']} из {len(journal)} документов ФН")
-        print(f"  Odoo: уникальных чеков {odoo['unique_receipts']} из {len(receipts)}, дублей записано 0")
-        print(f"  DLQ: {dlq}")
-        print(f"  данные прогона: {RUN_DIR}")
-        ok = duplicates == 0 and not orphans and dlq == 0
-        return (
-            0
-            if ok and ofd["unique_documents"] == len(journal) and odoo["unique_receipts"] == len(receipts)
-            else 1
+        m = DayMeasurement(
+            fn_documents=len(journal),
+            fn_receipts=len(receipts_fn),
+            fn_receipts_twice=duplicates,
+            orphans=len(orphans),
+            printed_kinds=kinds,
+            events=events,
+            ofd_unique=ofd["unique_documents"],
+            ofd_twice=written_twice((d["fn_number"], d["fd"]) for d in self.ofd.control.documents()),
+            ofd_resends_absorbed=ofd["duplicates"],
+            odoo_unique=odoo["unique_receipts"],
+            odoo_twice=written_twice((r["fn_number"], r["fd"]) for r in self.odoo.control.receipts()),
+            odoo_resends_absorbed=odoo["duplicates"],
+            dlq=len(self.admin("GET", "/v1/kkt/dlq")),
         )
+        print("\n== Итог дня ==")
+        for text in summary_lines(m):
+            print(f"  {text}")
+        print(f"  данные прогона: {RUN_DIR}")
+        return 0 if m.ok else 1
 
 
 def main() -> int:

@@ -201,14 +201,18 @@ class Config:
     drain: DrainConfig = field(default_factory=DrainConfig)
 
 
-def _coerce(raw: Any, default: Any, where: str) -> Any:
+def _coerce(raw: Any, default: Any, where: str, from_text: bool) -> Any:
+    """``raw`` as the type of ``default``. Only text sources (environment variables, comma lists) are
+    parsed from strings; a TOML file has real types, so ``capacity = "200"`` is an error, not 200."""
     kind = type(default)
     if kind is tuple:
         items = [v.strip() for v in raw.split(",") if v.strip()] if isinstance(raw, str) else raw
         if not isinstance(items, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {raw!r}")
         sample = default[0] if default else ""
-        return tuple(_coerce(v, sample, f"{where}[{i}]") for i, v in enumerate(items))
+        return tuple(_coerce(v, sample, f"{where}[{i}]", from_text) for i, v in enumerate(items))
+    if isinstance(raw, str) and kind is not str and not from_text:
+        raise ConfigError(f"{where}: expected {kind.__name__}, got the string {raw!r} (drop the quotes)")
     if isinstance(raw, str) and kind is not str:
         text = raw.strip()
         try:
@@ -228,7 +232,7 @@ def _coerce(raw: Any, default: Any, where: str) -> Any:
     return raw
 
 
-def _overlay(obj: Any, values: dict[str, Any], where: str) -> Any:
+def _overlay(obj: Any, values: dict[str, Any], where: str, from_text: bool = False) -> Any:
     known = {f.name: f for f in fields(obj)}
     changes = {}
     for key, raw in values.items():
@@ -238,23 +242,26 @@ def _overlay(obj: Any, values: dict[str, Any], where: str) -> Any:
         if is_dataclass(current):
             if not isinstance(raw, dict):
                 raise ConfigError(f"{where}{key}: expected a table")
-            changes[key] = _overlay(current, raw, f"{where}{key}.")
+            changes[key] = _overlay(current, raw, f"{where}{key}.", from_text)
         else:
-            changes[key] = _coerce(raw, current, f"{where}{key}")
+            changes[key] = _coerce(raw, current, f"{where}{key}", from_text)
     return replace(obj, **changes)
 
 
-def _from_environ(environ: dict[str, str]) -> dict[str, Any]:
-    tree: dict[str, Any] = {}
-    for name, value in environ.items():
+def _overlay_environ(cfg: Config, environ: dict[str, str]) -> Config:
+    """Apply ``KKT_ADAPTER_<SECTION>__<KEY>`` variables one by one, so an error names its variable."""
+    for name, value in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or name in RESERVED_ENV:
             continue
         path = name[len(ENV_PREFIX) :].lower().split("__")
-        node = tree
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = value
-    return tree
+        tree: dict[str, Any] = {path[-1]: value}
+        for part in reversed(path[:-1]):
+            tree = {part: tree}
+        try:
+            cfg = _overlay(cfg, tree, "", from_text=True)
+        except ConfigError as exc:
+            raise ConfigError(f"environment variable {name}: {exc}") from None
+    return cfg
 
 
 def _validate(cfg: Config) -> Config:
@@ -308,6 +315,6 @@ def load(path: str | None = None, environ: dict[str, str] | None = None, **overr
     cfg = Config()
     for file in files(path, environ):
         cfg = _overlay(cfg, _read_toml(file), f"{file}: ")
-    cfg = _overlay(cfg, _from_environ(environ), "")
-    cfg = _overlay(cfg, overrides, "")
+    cfg = _overlay_environ(cfg, environ)
+    cfg = _overlay(cfg, overrides, "", from_text=True)  # programmatic overrides may be text (tests, CLI)
     return _validate(cfg)

@@ -414,18 +414,27 @@ class Runtime:
         }
         network = self.network_status()
         backlog = self.fn_watch.snapshot()
-        healthy = (
-            buffer["writable"]
-            and kkt.ok
-            and buffer["status"] == "ok"
-            and not self.draining
-            and breaker["state"] == "CLOSED"
-            and network in ("online", "unknown")
-            and not (backlog and backlog.warning_days is not None)
-        )
-        overall = "unhealthy" if not buffer["writable"] else ("healthy" if healthy else "degraded")
+        # Why the adapter is not healthy, in words an admin can act on (kktctl status prints them).
+        reasons = [
+            text
+            for bad, text in (
+                (not buffer["writable"], f"buffer not writable: {buffer.get('detail')}"),
+                (buffer["status"] == "full", "buffer full: deliver the backlog"),
+                (not kkt.ok, f"KKT {kkt.state}" + (f": {kkt.detail}" if kkt.detail else "")),
+                (self.draining, "draining for shutdown: new receipts are refused"),
+                (breaker["state"] != "CLOSED", f"circuit breaker {breaker['state']}: deliveries wait"),
+                (network not in ("online", "unknown"), f"network {network}"),
+                (
+                    bool(backlog and backlog.warning_days is not None),
+                    "FN documents unconfirmed by the OFD near the 30-day block",
+                ),
+            )
+            if bad
+        ]
+        overall = "unhealthy" if not buffer["writable"] else ("degraded" if reasons else "healthy")
         return {
             "status": overall,
+            "reasons": reasons,
             "draining": self.draining,
             "components": {
                 "buffer": buffer,

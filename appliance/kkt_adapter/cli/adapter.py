@@ -14,6 +14,16 @@ REPO_CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 def main(argv: list[str] | None = None) -> int:
     from gunicorn.app.wsgiapp import run
 
+    from kkt_adapter import config as config_mod
+
+    # Check the configuration before gunicorn starts: a bad setting is one clear line and exit 2
+    # (systemd's journal shows it as is), not gunicorn's traceback from inside the config file.
+    try:
+        config_mod.load()
+    except config_mod.ConfigError as exc:
+        print(f"kkt-adapter: configuration error: {exc}", file=sys.stderr)
+        return 2
+
     conf = os.environ.get("KKT_ADAPTER_GUNICORN_CONF") or (
         INSTALLED_CONF if Path(INSTALLED_CONF).exists() else str(REPO_CONF)
     )

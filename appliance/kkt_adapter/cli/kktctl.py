@@ -19,6 +19,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -44,16 +45,35 @@ class Api:
 
     def call(self, method: str, path: str, admin: bool = False, timeout: float | None = None) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if admin and self.token else {}
+        wait = timeout or self.timeout
         try:
-            resp = requests.request(
-                method, self.base + path, headers=headers, timeout=timeout or self.timeout
-            )
+            resp = requests.request(method, self.base + path, headers=headers, timeout=wait)
+        except requests.Timeout:
+            raise CliError(
+                f"adapter at {self.base} did not answer within {wait:g} s", EXIT_UNREACHABLE
+            ) from None
+        except requests.ConnectionError:
+            raise CliError(
+                f"adapter unreachable at {self.base}: connection refused or host down "
+                "(is kkt-adapter.service running? is --url right?)",
+                EXIT_UNREACHABLE,
+            ) from None
         except requests.RequestException as exc:
-            raise CliError(f"adapter unreachable at {self.base}: {exc}", EXIT_UNREACHABLE) from None
+            raise CliError(
+                f"adapter unreachable at {self.base}: {type(exc).__name__}", EXIT_UNREACHABLE
+            ) from None
+        mimetype = resp.headers.get("Content-Type", "").split(";")[0].strip()
         try:
-            body = resp.json()
+            body = resp.json() if mimetype in ("application/json", "application/problem+json") else None
         except ValueError:
-            body = {"detail": resp.text[:200]}
+            body = None
+        if body is None:
+            # Whatever answers here is not the KKT adapter (a web page, a proxy error, another service).
+            raise CliError(
+                f"{self.base} is not a KKT adapter: {method} {path} answered HTTP {resp.status_code} "
+                f"with {mimetype or 'no content type'}, not JSON",
+                EXIT_UNREACHABLE,
+            )
         if resp.status_code >= 400:
             detail = body.get("detail") or body.get("title") if isinstance(body, dict) else body
             raise CliError(f"{resp.status_code} {body.get('code', '')}: {detail}", EXIT_FAILED, body)
@@ -95,7 +115,9 @@ def cmd_status(args, cfg, api) -> tuple[Any, str]:
     kkt = h.get("components", {}).get("kkt", {})
     lines = [
         f"till        {cfg.pos_id}",
-        f"adapter     {h.get('status')}" + (f" ({h.get('detail')})" if h.get("detail") else ""),
+        f"adapter     {h.get('status')}"
+        + (f" ({h.get('detail')})" if h.get("detail") else "")
+        + (f": {'; '.join(h['reasons'])}" if h.get("reasons") else ""),
         f"kkt         {kkt.get('status', 'unknown')}" + (f" - {kkt['detail']}" if kkt.get("detail") else ""),
         f"buffer      {st.current_queued}/{st.total_capacity} awaiting delivery ({st.percent_full:.0f}%)",
         f"not printed {st.not_printed}   rejected {st.rejected}   dlq {st.dlq_size}",
@@ -324,46 +346,83 @@ def cmd_drain(args, cfg, api) -> tuple[Any, str]:
     return body, "\n".join(lines)
 
 
+def _url(text: str) -> str:
+    parsed = urlsplit(text)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL (e.g. http://127.0.0.1:8765)")
+    return text
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 1 <= value <= MAX_LIST_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_LIST_LIMIT}, got {value}")
+    return value
+
+
+#: Rows one `receipts list` may show (the admin API's own bound on `limit`).
+MAX_LIST_LIMIT = 1000
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # `--json` is accepted before and after the subcommand; SUPPRESS keeps a later default from
+    # overwriting an earlier `--json`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+    )
     p = argparse.ArgumentParser(prog="kktctl", description="OpticsERP till administration")
     p.add_argument(
         "--config", help="config file (default: $KKT_ADAPTER_CONFIG or /etc/kkt-adapter/config.toml)"
     )
-    p.add_argument("--url", help="adapter base URL (default: from [http] listen)")
+    p.add_argument("--url", type=_url, help="adapter base URL (default: from [http] listen)")
     p.add_argument("--token", help="admin token (default: from [admin] token)")
     p.add_argument(
         "--timeout", type=float, default=60.0, help="HTTP timeout, seconds (Z reports take a while)"
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("status", help="adapter, KKT and buffer state").set_defaults(func=cmd_status)
-    rc = sub.add_parser("receipts", help="journaled receipts").add_subparsers(dest="sub", required=True)
-    ls = rc.add_parser("list", help="newest first")
-    ls.add_argument("--limit", type=int, default=20)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("status", parents=[common], help="adapter, KKT and buffer state").set_defaults(
+        func=cmd_status
+    )
+    rc = sub.add_parser("receipts", parents=[common], help="journaled receipts").add_subparsers(
+        dest="sub", required=True, metavar="ACTION"
+    )
+    ls = rc.add_parser("list", parents=[common], help="newest first")
+    ls.add_argument("--limit", type=_limit, default=20, help=f"rows, 1..{MAX_LIST_LIMIT} (default 20)")
     ls.add_argument("--fiscal-status", choices=["accepted", "printing", "printed", "rejected"])
     ls.add_argument("--status", choices=["pending", "syncing", "synced", "failed"])
     ls.set_defaults(func=cmd_receipts_list)
-    show = rc.add_parser("show", help="one receipt with its events")
+    show = rc.add_parser("show", parents=[common], help="one receipt with its events")
     show.add_argument("receipt_id")
     show.set_defaults(func=cmd_receipts_show)
-    sh = sub.add_parser("shift", help="open or close (Z report) the shift")
+    sh = sub.add_parser("shift", parents=[common], help="open or close (Z report) the shift")
     sh.add_argument("action", choices=["open", "close"])
     sh.set_defaults(func=cmd_shift)
-    sub.add_parser("x-report", help="print an X report").set_defaults(func=cmd_x_report)
-    sub.add_parser("fn-status", help="FN state, last FD, expiry, OFD queue").set_defaults(func=cmd_fn_status)
-    sub.add_parser("reconcile", help="settle receipts in doubt with the FN, print waiting ones").set_defaults(
-        func=cmd_reconcile
+    sub.add_parser("x-report", parents=[common], help="print an X report").set_defaults(func=cmd_x_report)
+    sub.add_parser("fn-status", parents=[common], help="FN state, last FD, expiry, OFD queue").set_defaults(
+        func=cmd_fn_status
     )
-    sub.add_parser("sync", help="deliver the backlog to the OFD and Odoo now (the timer's job)").set_defaults(
-        func=cmd_sync
+    sub.add_parser(
+        "reconcile", parents=[common], help="settle receipts in doubt with the FN, print waiting ones"
+    ).set_defaults(func=cmd_reconcile)
+    sub.add_parser(
+        "sync", parents=[common], help="deliver the backlog to the OFD and Odoo now (the timer's job)"
+    ).set_defaults(func=cmd_sync)
+    bk = sub.add_parser(
+        "backup", parents=[common], help="snapshot the buffer (online backup API), checksum, retention"
     )
-    bk = sub.add_parser("backup", help="snapshot the buffer (online backup API), checksum, retention")
     bk.add_argument("--dest", help="snapshot directory (default: [backup] dir)")
     bk.add_argument(
         "--keep-days", type=int, help="delete snapshots older than this (default: [backup] keep_days)"
     )
     bk.set_defaults(func=cmd_backup)
-    rs = sub.add_parser("restore", help="put a verified snapshot in place of the buffer (adapter stopped)")
+    rs = sub.add_parser(
+        "restore", parents=[common], help="put a verified snapshot in place of the buffer (adapter stopped)"
+    )
     rs.add_argument("snapshot", help="path of a buffer-*.db snapshot (its .sha256 must be beside it)")
     rs.add_argument("--check", action="store_true", help="only verify checksum and integrity; change nothing")
     rs.add_argument(
@@ -373,17 +432,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rs.set_defaults(func=cmd_restore)
     sub.add_parser(
-        "drain", help="UPS shutdown: refuse new receipts, finish the one in flight, sync, checkpoint"
+        "drain",
+        parents=[common],
+        help="UPS shutdown: refuse new receipts, finish the one in flight, sync, checkpoint",
     ).set_defaults(func=cmd_drain)
-    dlq = sub.add_parser("dlq", help="dead letter queue").add_subparsers(dest="sub", required=True)
-    dl = dlq.add_parser("list", help="open entries (--all: resolved too)")
+    dlq = sub.add_parser("dlq", parents=[common], help="dead letter queue").add_subparsers(
+        dest="sub", required=True, metavar="ACTION"
+    )
+    dl = dlq.add_parser("list", parents=[common], help="open entries (--all: resolved too)")
     dl.add_argument("--all", action="store_true")
     dl.set_defaults(func=cmd_dlq_list)
     for action, text in (
         ("retry", "deliver the entry's document again"),
         ("resolve", "close it as settled by hand"),
     ):
-        act = dlq.add_parser(action, help=text)
+        act = dlq.add_parser(action, parents=[common], help=text)
         act.add_argument("dlq_id")
         act.add_argument("--by", default=os.environ.get("SUDO_USER") or os.environ.get("USER") or "kktctl")
         if action == "resolve":
@@ -395,6 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.config and not Path(args.config).is_file():
+        print(f"kktctl: configuration error: {args.config}: no such file", file=sys.stderr)
+        return EXIT_USAGE
     try:
         cfg = config_mod.load(args.config)
     except config_mod.ConfigError as exc:
