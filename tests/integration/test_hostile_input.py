@@ -141,3 +141,19 @@ def test_odoo_standin_refuses_a_lone_surrogate_and_never_calls_it_a_duplicate(tm
         assert [r["status"] for r in third.json()["results"]] == ["duplicate", "duplicate"]
     finally:
         again.stop()
+
+
+def test_a_failed_journal_write_is_not_remembered_by_the_odoo_standin(tmp_path):
+    proc = StandinProcess.start("odoo", state_dir=tmp_path, args=["--token", TOKEN])
+    journal = tmp_path / "odoo.jsonl"
+    try:
+        body = json.dumps({"pos_id": "till-a", "receipts": [odoo_receipt(1)]})
+        journal.unlink(missing_ok=True)
+        journal.mkdir()  # the journal cannot be appended to: storage failure at the stand-in
+        failed = post_odoo(proc, body)
+        assert failed.status_code == 500
+        journal.rmdir()
+        retried = post_odoo(proc, body)
+        assert [r["status"] for r in retried.json()["results"]] == ["created"]  # not `duplicate`
+    finally:
+        proc.stop()

@@ -242,6 +242,19 @@ class Standin:
     def clear(self) -> None:
         """Forget everything received (POST /control/reset)."""
 
+    def _forget(self, record: dict[str, Any]) -> None:
+        """Drop one record taken in memory by the current request (its journal write failed)."""
+
+    def record_durably(self, new: list[dict[str, Any]]) -> None:
+        """Journal ``new`` (fsync); if that fails, forget them and raise: what was not made durable is not
+        recorded, so a retry is answered as new again, never as a duplicate. Call with the lock held."""
+        try:
+            self.journal.append(new)
+        except Exception:
+            for record in new:
+                self._forget(record)
+            raise
+
     # -- helpers --
 
     def current_mode(self) -> Mode:

@@ -228,13 +228,7 @@ class OdooStandin(Standin):
                     record["count"] += 1
                     self.duplicates += 1
                 results.append({**result, "status": status, "reason": None})
-            try:
-                self.journal.append(new)
-            except Exception:
-                # Not durable, so not recorded: a retry must get `created` again, never `duplicate`.
-                for record in new:
-                    self._forget(record)
-                raise
+            self.record_durably(new)
         return results
 
     def heartbeat(self, body: dict[str, Any], pos_id: str) -> None:

@@ -172,13 +172,7 @@ class OfdStandin(Standin):
                     result["status"] = "duplicate"
                 ack = make_ack(self.secret, fn, fd)
                 results.append({**result, "ack": base64.b64encode(ack).decode("ascii"), "reason": None})
-            try:
-                self.journal.append(new)
-            except Exception:
-                # Not durable, so not recorded: a retry must be `accepted` again, never `duplicate`.
-                for record in new:
-                    self._forget(record)
-                raise
+            self.record_durably(new)
         if mode.mode == "duplicate_ack":
             results = [r for r in results for _ in range(2)]
         return results
