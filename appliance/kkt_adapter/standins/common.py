@@ -38,6 +38,8 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
+from kkt_adapter.web import body as strict_json
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "application/problem+json"
@@ -82,40 +84,16 @@ def problem(status: int, code: str, detail: str, headers: dict[str, str] | None 
     return resp
 
 
-#: Deepest JSON nesting accepted: a batch is four levels deep (Python's parser fails far deeper).
-MAX_DEPTH = 32
-
-
-def _check_json(value: Any) -> None:
-    """Depth and lone UTF-16 surrogates (valid JSON, not storable as UTF-8), walked iteratively."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, (dict, list)):
-            if depth > MAX_DEPTH:
-                raise ApiError(400, "malformed_body", f"the body is nested deeper than {MAX_DEPTH} levels")
-            items = [x for kv in node.items() for x in kv] if isinstance(node, dict) else node
-            stack.extend((item, depth + 1) for item in items)
-        elif isinstance(node, str):
-            try:
-                node.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ApiError(
-                    400, "malformed_body", f"a string holds a lone UTF-16 surrogate: {node[:40]!r}"
-                ) from None
-
-
 def json_body() -> dict[str, Any]:
-    """The request body as a JSON object, else 400 ``malformed_body`` (never a 500, whatever the bytes)."""
+    """The request body as a JSON object, else 400 ``malformed_body`` (never a 500, whatever the bytes).
+
+    Parsed by the adapter's own strict parser (depth, lone surrogates, NaN), so both sides refuse alike."""
     try:
-        body = json.loads(request.get_data(cache=True).decode("utf-8"))
-    except RecursionError:
-        raise ApiError(400, "malformed_body", f"the body is nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise ApiError(400, "malformed_body", f"the body is not valid UTF-8 JSON: {exc}") from None
+        body = strict_json.loads(request.get_data(cache=True))
+    except ValueError as exc:
+        raise ApiError(400, "malformed_body", f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "malformed_body", "the body must be a JSON object")
-    _check_json(body)
     return body
 
 
