@@ -7,9 +7,11 @@ nothing, and a green run that skipped is a lie told to the reviewer. CI installs
 skips at collection, and ``xfail`` outcomes (an expected failure is a skip in disguise). Outside CI skips
 stay skips, so a developer's laptop without root can still run what it can.
 
-Loaded for every pytest run in this repository through ``pytest.ini`` (``-p tests.ci_skip_guard``). The only
-skip CI allows — the Odoo suites on a machine with no Odoo tree — is decided by the suite runner
-(``tests/setup/run-suites.py``) before pytest starts, never by a skip inside a suite.
+Loaded by the suite runner (``make test``) through ``PYTEST_ADDOPTS=-p tests.ci_skip_guard`` for every
+pytest it starts, nested ones included (testinfra under ``molecule verify``); by hand, run
+``CI=true pytest -p tests.ci_skip_guard …`` from the repository root. The only skip CI allows — the Odoo
+suites on a machine with no Odoo tree — is decided by the suite runner (``tests/setup/run-suites.py``)
+before pytest starts, never by a skip inside a suite.
 """
 
 from __future__ import annotations

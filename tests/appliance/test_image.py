@@ -258,7 +258,7 @@ def test_without_identity_the_first_boot_fails_loudly_and_the_adapter_does_not_s
     with boot(disk, tmp_path) as console:
         console.wait_for(r"kkt-firstboot: FAILED: no pos_id and no hostname", BOOT_TIMEOUT)
         console.wait_for(r"Failed to start kkt-firstboot\.service", 60)
-        console.wait_for(r"ConfigError: pos_id", 120)
+        console.wait_for(r"kkt-adapter: configuration error: pos_id: must be", 120)
         console.wait_for(r"kkt-adapter\.service: Scheduled restart job", 120)
         console.wait_for(r"Started ssh\.service", 120)
         assert not re.search(r"Started kkt-adapter\.service", console.text())

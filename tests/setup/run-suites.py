@@ -3,7 +3,8 @@
 
 Each suite runs even when an earlier one failed: CI has one run per push, and a reviewer needs the whole
 picture (a lint slip must not hide a broken crash test). The exit status is non-zero when any suite failed,
-ran no test, or — under ``CI=true`` — skipped one (``tests/ci_skip_guard.py`` turns skips into failures).
+ran no test, or — under ``CI=true`` — skipped one (``tests/ci_skip_guard.py``, loaded through the environment
+of every pytest it starts, nested ones included, turns skips into failures).
 
 Counts come from pytest's own JUnit XML report (``build/test-reports/<suite>.xml``), not from its terminal
 text. The Odoo suite is the one allowed absence: with no Odoo 17 tree (``ODOO_SRC`` unset and no
@@ -79,6 +80,22 @@ def pytest_counts(report: Path) -> dict[str, int] | None:
     return {"total": total, "failed": failed, "skipped": skipped, "passed": total - failed - skipped}
 
 
+def guarded_env() -> dict[str, str]:
+    """The environment of a pytest suite: the skip guard loaded, for it and for every pytest it starts.
+
+    Through the environment rather than ``pytest.ini``: a nested pytest (testinfra under ``molecule verify``)
+    runs from its scenario folder yet still finds ``pytest.ini`` above it; an ``-p tests.ci_skip_guard`` there
+    would break every hand-run ``molecule verify`` (``tests`` is not importable from that folder), while the
+    environment carries the guard, and the path that makes it importable, only into runs started from here.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    addopts = env.get("PYTEST_ADDOPTS", "")
+    if "tests.ci_skip_guard" not in addopts:
+        env["PYTEST_ADDOPTS"] = f"{addopts} -p tests.ci_skip_guard".strip()
+    return env
+
+
 def run_pytest(suite: Suite) -> tuple[bool, str]:
     REPORTS.mkdir(parents=True, exist_ok=True)
     report = REPORTS / f"{suite.name.replace('+', '-')}.xml"
@@ -87,7 +104,7 @@ def run_pytest(suite: Suite) -> tuple[bool, str]:
     settings = ["-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT)]
     cmd = [sys.executable, "-m", "pytest", *settings, f"--junitxml={report}", *suite.pytest_args]
     print(f"\n=== suite {suite.name}: {shlex.join(cmd)}", flush=True)
-    rc = subprocess.run(cmd, cwd=ROOT).returncode
+    rc = subprocess.run(cmd, cwd=ROOT, env=guarded_env()).returncode
     counts = pytest_counts(report)
     if counts is None:
         return False, f"no report (pytest exit {rc})"

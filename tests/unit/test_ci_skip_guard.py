@@ -94,3 +94,43 @@ def test_without_an_odoo_tree_the_odoo_suite_is_one_line_and_not_a_failure(tmp_p
     assert len(odoo) == 2, done.stdout  # the line as it finishes, and again in the summary
     assert done.returncode == 0, done.stdout
     assert "ODOO_SRC" in odoo[0] or "none yet" in odoo[0]
+
+
+def test_pytest_run_from_another_folder_with_the_project_settings_starts(tmp_path):
+    """What testinfra does under `molecule verify`: pytest from a scenario folder finds the project's
+    pytest.ini above it. The settings must not name a plugin only importable from the repository root."""
+    (tmp_path / "test_scenario.py").write_text("def test_host():\n    assert True\n")
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTEST_ADDOPTS", "CI"}}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "-p", "no:cacheprovider", "."],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+NESTED = """
+import subprocess, sys
+
+def test_nested_pytest_is_guarded_too(tmp_path):
+    (tmp_path / "test_inner.py").write_text(
+        "import pytest\\ndef test_inner():\\n    pytest.skip('planted inner skip')\\n"
+    )
+    inner = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "test_inner.py"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    print(inner.stdout)
+    assert inner.returncode == 0, "inner run passed"
+"""
+
+
+def test_a_pytest_started_inside_a_suite_inherits_the_guard(tmp_path):
+    """A nested pytest (molecule → testinfra) from another folder: its skip fails under CI=true too."""
+    done = run_planted(tmp_path, ci="true", body=NESTED)
+    assert done.returncode == 1, done.stdout
+    assert "skipped under CI=true" in done.stdout and "planted inner skip" in done.stdout
