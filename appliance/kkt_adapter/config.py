@@ -23,6 +23,10 @@ DROPIN_DIR = "config.d"
 #: A pos_id is a metric label, a file-name part and a header value: keep it to a safe alphabet.
 POS_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 ENV_PREFIX = "KKT_ADAPTER_"
+#: SQLite's default page size (the buffer never changes it): the unit of wal_autocheckpoint.
+SQLITE_PAGE_BYTES = 4096
+#: Upper bound of what one receipt writes to the WAL from acceptance to "printed" (measured ~10 pages).
+RECEIPT_WRITES_BYTES = 64 * 1024
 #: Variables with the prefix that are not settings: the config path itself and the gunicorn.conf path.
 RESERVED_ENV = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "GUNICORN_CONF"}
 
@@ -56,6 +60,11 @@ class BufferConfig:
     busy_timeout_ms: int = 5000
     # Checkpoint the WAL every 100 pages (~400 KiB, owner's plan): short recovery, small backups.
     wal_autocheckpoint_pages: int = 100
+    # Reserve (ballast) file beside the database, released when the disk fills so the receipt in flight
+    # and a WAL checkpoint can still be written (buffer/storage.py). 2 MiB = one checkpoint of 100 pages
+    # (400 KiB copied into the main file, plus the WAL it came from) and a receipt's writes (~40 KiB),
+    # with twice that to spare. 0 turns the protection off (tests of other things on tiny disks only).
+    reserve_bytes: int = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -272,6 +281,13 @@ def _validate(cfg: Config) -> Config:
         )
     if cfg.buffer.capacity < 1:
         raise ConfigError("buffer.capacity: must be at least 1")
+    reserve_floor = 2 * cfg.buffer.wal_autocheckpoint_pages * SQLITE_PAGE_BYTES + RECEIPT_WRITES_BYTES
+    if cfg.buffer.reserve_bytes and cfg.buffer.reserve_bytes < reserve_floor:
+        raise ConfigError(
+            f"buffer.reserve_bytes: must be 0 or at least {reserve_floor} (one WAL checkpoint of "
+            f"{cfg.buffer.wal_autocheckpoint_pages} pages and a receipt's writes), "
+            f"got {cfg.buffer.reserve_bytes}"
+        )
     if cfg.kkt.password < 0 or cfg.kkt.password > 0xFFFFFFFF:
         raise ConfigError("kkt.password: must fit in 4 bytes")
     if cfg.backup.keep_days < 1:

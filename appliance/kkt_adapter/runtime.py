@@ -13,6 +13,7 @@ journal. Drained is final for this process: a restart of the service ends it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kkt_adapter.buffer import db as buffer_db
-from kkt_adapter.buffer import deliveries, journal
+from kkt_adapter.buffer import deliveries, journal, storage
 from kkt_adapter.config import Config
 from kkt_adapter.fiscal.fn_watch import FnWatch
 from kkt_adapter.fiscal.service import FiscalService
@@ -69,8 +70,12 @@ class Runtime:
 
         self.cfg = cfg
         self.db = buffer_db.open_database(
-            cfg.buffer.path, cfg.buffer.busy_timeout_ms, cfg.buffer.wal_autocheckpoint_pages
+            cfg.buffer.path,
+            cfg.buffer.busy_timeout_ms,
+            cfg.buffer.wal_autocheckpoint_pages,
+            cfg.buffer.reserve_bytes,
         )
+        storage.accepting()  # allocate the disk-full reserve now if it is missing and the disk has room
         self.device = device or make_device(cfg)
         self.metrics = Metrics(self)
         self.service = FiscalService(cfg, self.device, on_print=self._printed)
@@ -129,6 +134,8 @@ class Runtime:
                 self.service.probe()
                 if self.draining:
                     pass  # a shutdown is coming: start no print the power cut could interrupt
+                elif not storage.accepting():
+                    pass  # disk full: sign nothing the journal may not take; printed once space returns
                 elif self.service.health.snapshot().ok and self.service.print_waiting():
                     self._kick.set()
             except Exception:
@@ -368,8 +375,24 @@ class Runtime:
     # --- health ----------------------------------------------------------------------------------
 
     def alive(self) -> bool:
-        journal.probe_writable()
+        # A full disk is reported (health, metrics, 507), not cured by a restart.
+        with contextlib.suppress(storage.StorageFull):
+            journal.probe_writable()
         return http_alive(self.cfg.http.listen, timeout=2.0)
+
+    def storage_report(self) -> dict:
+        """The disk under the buffer: ok, or full (reserve released, new receipts get 507)."""
+        reserve = storage.installed()
+        if reserve is None:
+            return {"status": "ok", "reserve": "off"}
+        full = not storage.accepting()
+        return {
+            "status": "full" if full else "ok",
+            "free_bytes": reserve.free_bytes(),
+            "reserve_bytes": reserve.size_bytes,
+            "reserve_present": reserve.present(),
+            "full_events": reserve.releases,
+        }
 
     def network_status(self) -> str:
         """online | degraded | offline from the heartbeat's hysteresis; unknown without Odoo configured."""
@@ -378,15 +401,18 @@ class Runtime:
     def status_line(self) -> str:
         kkt = self.service.health.snapshot()
         st = journal.buffer_status(self.cfg.buffer.capacity)
+        disk = self.storage_report()
+        full = disk["status"] == "full"
         return (
-            f"KKT {kkt.state}; buffer {st.current_queued}/{st.total_capacity} ({st.percent_full:.0f}%), "
+            (f"DISK FULL ({disk['free_bytes']} bytes free), new receipts refused; " if full else "")
+            + f"KKT {kkt.state}; buffer {st.current_queued}/{st.total_capacity} ({st.percent_full:.0f}%), "
             f"not printed {st.not_printed}; network {self.network_status()}; "
             f"breaker {plan_state(breaker_states())}; DLQ {st.dlq_size}"
         )
 
     def health_report(self) -> dict:
+        disk = self.storage_report()
         try:
-            journal.probe_writable()
             st = journal.buffer_status(self.cfg.buffer.capacity)
             buffer = {
                 "status": "ok" if st.percent_full < 100 else "full",
@@ -398,6 +424,13 @@ class Runtime:
                 "dlq_size": st.dlq_size,
                 "oldest_pending_age_seconds": st.oldest_pending_age_seconds,
             }
+            if disk["status"] == "full":
+                # No probe write: it would eat the room the reserve left for the receipt in flight.
+                free = disk["free_bytes"]
+                detail = f"disk full: {free} bytes free, new receipts get 507 storage_full"
+                buffer.update(status="storage_full", writable=False, detail=detail)
+            else:
+                journal.probe_writable()
         except Exception as exc:  # noqa: BLE001 - report any buffer failure as unhealthy
             buffer = {"status": "error", "writable": False, "detail": str(exc)}
         kkt = self.service.health.snapshot()
@@ -442,6 +475,7 @@ class Runtime:
                 "circuit_breaker": breaker,
                 "network": {"status": network},
                 "fn_backlog": backlog.as_dict() if backlog else {"status": "not read yet"},
+                "storage": disk,
                 "last_sync": self.last_sync,
             },
         }

@@ -98,3 +98,17 @@ def test_metrics_listener_is_validated(tmp_path, listen, metrics, message):
             str(tmp_path / "none.toml"),
             environ={"KKT_ADAPTER_HTTP__LISTEN": listen, "KKT_ADAPTER_HTTP__METRICS_LISTEN": metrics},
         )
+
+
+def test_the_disk_full_reserve_must_hold_a_wal_checkpoint(tmp_path):
+    """Smaller than two checkpoints of the configured WAL plus a receipt's writes, the reserve could not
+    let the receipt in flight finish on a full disk: refused. 0 turns the protection off."""
+    load = lambda **buffer: config.load(str(tmp_path / "none.toml"), environ={}, buffer=buffer)  # noqa: E731
+    assert load().buffer.reserve_bytes == 2 * 1024 * 1024
+    assert load(reserve_bytes=0).buffer.reserve_bytes == 0
+    floor = 2 * 100 * 4096 + 64 * 1024
+    assert load(reserve_bytes=floor).buffer.reserve_bytes == floor
+    with pytest.raises(config.ConfigError, match=rf"buffer\.reserve_bytes: must be 0 or at least {floor}"):
+        load(reserve_bytes=floor - 1)
+    with pytest.raises(config.ConfigError, match="at least 1703936"):
+        load(reserve_bytes=floor, wal_autocheckpoint_pages=200)

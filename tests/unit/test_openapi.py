@@ -115,12 +115,14 @@ def test_problem_responses_use_problem_json(spec):
 
 def test_kkt_states_and_buffered_reasons_match_the_code(spec):
     """The KKT states the adapter reports, and the reason codes of a ``buffered`` answer derived from them
-    (``FiscalService._answer``: ``kkt_<state>`` when the KKT is not ok, ``print_retry`` when it is)."""
+    (``FiscalService._answer``: ``kkt_<state>`` when the KKT is not ok, ``print_retry`` when it is,
+    ``storage_full`` when the disk filled after the receipt was journaled)."""
     schemas = spec["components"]["schemas"]
     health_states = schemas["Health"]["properties"]["components"]["properties"]["kkt"]["properties"]["status"]
     assert set(health_states["enum"]) == set(KKT_STATES)
     reasons = set(schemas["BufferedReason"]["properties"]["code"]["enum"])
-    assert reasons == {f"kkt_{state}" for state in KKT_STATES if state != "ok"} | {"print_retry"}
+    expected = {f"kkt_{state}" for state in KKT_STATES if state != "ok"} | {"print_retry", "storage_full"}
+    assert reasons == expected
 
 
 def test_enums_match_the_code(spec):

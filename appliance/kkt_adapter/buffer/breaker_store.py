@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pybreaker
 
 from kkt_adapter.buffer import deliveries
-from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.db import write_transaction
 from kkt_adapter.buffer.journal import add_event
 from kkt_adapter.buffer.models import BreakerState
 
@@ -30,7 +30,7 @@ class BufferBreakerStorage(pybreaker.CircuitBreakerStorage):
         return BreakerState.get_by_id(self.name)
 
     def _update(self, **values) -> None:
-        with database.atomic("IMMEDIATE"):
+        with write_transaction():
             BreakerState.update(**values).where(BreakerState.name == self.name).execute()
 
     @property
@@ -39,7 +39,7 @@ class BufferBreakerStorage(pybreaker.CircuitBreakerStorage):
 
     @state.setter
     def state(self, state: str) -> None:
-        with database.atomic("IMMEDIATE"):
+        with write_transaction():
             previous = self._row().state
             BreakerState.update(state=state).where(BreakerState.name == self.name).execute()
             if previous != state:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import peewee
+
+from kkt_adapter.buffer import storage
 
 #: The one database handle of this process; bound with ``open_database``. Peewee keeps one connection
 #: per thread, which is what gunicorn's threads and the background workers need.
@@ -27,18 +31,45 @@ def pragmas(busy_timeout_ms: int, wal_autocheckpoint_pages: int) -> dict[str, ob
 
 
 def open_database(
-    path: str, busy_timeout_ms: int = 5000, wal_autocheckpoint_pages: int = 100
+    path: str, busy_timeout_ms: int = 5000, wal_autocheckpoint_pages: int = 100, reserve_bytes: int = 0
 ) -> peewee.SqliteDatabase:
-    """Open (creating directories if needed), apply the pragmas, bind the proxy, run migrations."""
+    """Open (creating directories if needed), apply the pragmas, bind the proxy, run migrations.
+
+    ``reserve_bytes`` > 0 installs the disk-full reserve beside the database (``storage.Reserve``); when
+    the disk already has less room than that, the reserve is released first so the database can open.
+    """
     from kkt_adapter.buffer import schema  # late import: schema imports the models bound to the proxy
 
+    reserve = None
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if reserve_bytes:
+            reserve = storage.Reserve(Path(path).parent, reserve_bytes)
+            reserve.release_if_low()
+    storage.install(reserve)
     db = peewee.SqliteDatabase(path, pragmas=pragmas(busy_timeout_ms, wal_autocheckpoint_pages))
     database.initialize(db)
-    db.connect(reuse_if_open=True)
-    schema.migrate(db)
+    try:
+        db.connect(reuse_if_open=True)
+        schema.migrate(db)
+    except peewee.OperationalError as exc:
+        # A full disk shows here as "disk I/O error" (the WAL index cannot be created), not SQLITE_FULL.
+        full = storage.preflight(path) if path != ":memory:" else None
+        if full is not None or storage.is_disk_full(exc):
+            raise full or storage.full_error(exc, "the journal cannot be opened") from exc
+        raise
     return db
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; a full disk leaves it as ``storage.StorageFull`` (nothing committed).
+
+    IMMEDIATE takes the write lock up front, so read-modify-write sequences (HLC, capacity) are serialised
+    across every process that opens the buffer.
+    """
+    with storage.translating(), database.atomic("IMMEDIATE"):
+        yield
 
 
 def checkpoint(mode: str = "PASSIVE") -> tuple[int, int, int]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kkt_adapter import hlc
-from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.db import write_transaction
 from kkt_adapter.buffer.journal import add_event, next_hlc
 from kkt_adapter.buffer.models import Counter, Delivery, Dlq, Receipt
 
@@ -49,7 +49,7 @@ def known_ofd_fds(fn_number: str) -> set[int]:
 
 def capture_fn_document(fn_number: str, fd: int, doc_type: int, payload: bytes) -> bool:
     """Store an FN document read from the KKT for the OFD; False when it was captured before."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         if (
             Delivery.select()
             .where(Delivery.target == "ofd", Delivery.fn_number == fn_number, Delivery.fd == fd)
@@ -93,7 +93,7 @@ def link_receipt_documents(receipt_id: str, fn_number: str, fd: int) -> None:
 def expire_leases(now: float | None = None) -> int:
     """Leases of a runner that died mid-batch return to pending (nothing stays stuck in syncing)."""
     now = time.time() if now is None else now
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         stale = list(Delivery.select().where(Delivery.status == "syncing", Delivery.lease_until < now))
         for row in stale:
             Delivery.update(status="pending", lease_owner=None, lease_until=None).where(
@@ -109,7 +109,7 @@ def lease(
 ) -> list[Delivery]:
     """Take up to ``limit`` due deliveries of ``target`` in HLC order; they are ``syncing`` until released."""
     now = time.time() if now is None else now
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         rows = list(
             Delivery.select()
             .where(Delivery.target == target, Delivery.status == "pending", Delivery.next_attempt_at <= now)
@@ -129,7 +129,7 @@ def lease(
 def release(ids: Iterable[int], owner: str) -> None:
     """Give leased rows back untouched (e.g. the circuit is open): no attempt is counted."""
     ids = list(ids)
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         rows = list(Delivery.select().where(Delivery.id.in_(ids), Delivery.lease_owner == owner))
         Delivery.update(status="pending", lease_owner=None, lease_until=None).where(
             Delivery.id.in_([r.id for r in rows])
@@ -160,7 +160,7 @@ def due_count(now: float | None = None) -> int:
 
 def kick(target: str) -> int:
     """Make every pending delivery of ``target`` due now (the endpoint just recovered)."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         return (
             Delivery.update(next_attempt_at=0.0)
             .where(Delivery.target == target, Delivery.status == "pending")
@@ -175,7 +175,7 @@ def delivered(
     delivery_id: int, owner: str, *, ack: bytes | None = None, server_time_ms: int | None = None
 ) -> bool:
     """A leg arrived ("already have it" included). False if the lease was lost to another runner."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         row = Delivery.get_by_id(delivery_id)
         if row.status == "delivered":
             return True  # a duplicate acknowledgment: absorbed
@@ -199,7 +199,7 @@ def delivered(
 
 def failed_transient(delivery_id: int, owner: str, error: str, next_attempt_at: float) -> None:
     """Timeout, connection error, 5xx: retried after the backoff, never sent to the DLQ."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         row = Delivery.get_by_id(delivery_id)
         if row.lease_owner != owner:
             return
@@ -221,7 +221,7 @@ def failed_transient(delivery_id: int, owner: str, error: str, next_attempt_at: 
 
 def failed_permanent(delivery_id: int, owner: str, reason: str) -> str | None:
     """A permanent rejection: the leg goes to the DLQ with the reason; returns the DLQ id."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         row = Delivery.get_by_id(delivery_id)
         if row.lease_owner != owner:
             return None
@@ -300,7 +300,7 @@ def acks_to_apply(limit: int = 50) -> list[Delivery]:
 
 
 def ack_applied(delivery_id: int) -> None:
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         row = Delivery.get_by_id(delivery_id)
         Delivery.update(ack_applied_at=int(time.time())).where(Delivery.id == delivery_id).execute()
         add_event("ofd_ack_applied", row.receipt_id, fd=row.fd, fn_number=row.fn_number)
@@ -322,7 +322,7 @@ class DlqError(LookupError):
 
 def dlq_retry(dlq_id: str, by: str) -> Dlq:
     """Send a DLQ entry's leg again (after the cause was fixed); the entry is closed as retried."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         entry = Dlq.get_or_none(Dlq.id == dlq_id)
         if entry is None or entry.resolved_at is not None:
             raise DlqError(f"no open DLQ entry {dlq_id}")
@@ -340,7 +340,7 @@ def dlq_retry(dlq_id: str, by: str) -> Dlq:
 
 def dlq_resolve(dlq_id: str, by: str, note: str = "") -> Dlq:
     """Close a DLQ entry settled by hand (e.g. sent through the OFD's web cabinet); the leg stays failed."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         entry = Dlq.get_or_none(Dlq.id == dlq_id)
         if entry is None or entry.resolved_at is not None:
             raise DlqError(f"no open DLQ entry {dlq_id}")

@@ -1,7 +1,8 @@
 """Journal operations: every state change of a receipt and its event row commit in one transaction.
 
-Write transactions are ``BEGIN IMMEDIATE`` so that the HLC read-modify-write and the capacity check are
-serialised across every process that opens the buffer (adapter, sync runner, kktctl).
+Write transactions (``db.write_transaction``) are ``BEGIN IMMEDIATE`` so that the HLC read-modify-write and
+the capacity check are serialised across every process that opens the buffer (adapter, sync runner,
+kktctl); on a full disk they raise ``storage.StorageFull`` with nothing committed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kkt_adapter import hlc
-from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.db import write_transaction
 from kkt_adapter.buffer.models import BufferEvent, Dlq, HlcState, IdempotencyKey, KktState, Receipt, Shift
 
 #: Delivery statuses that occupy buffer capacity: accepted for delivery and not delivered yet.
@@ -55,7 +56,7 @@ def next_hlc() -> hlc.Timestamp:
 
 def merge_remote_hlc(remote: hlc.Timestamp) -> hlc.Timestamp:
     """Merge a timestamp received from the server (HLC receive event) and persist the result."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         row = HlcState.get_by_id(1)
         ts = hlc.receive(hlc.Timestamp(row.wall_ms, row.logical), remote, hlc.wall_clock_ms())
         HlcState.update(wall_ms=ts.wall_ms, logical=ts.logical).where(HlcState.id == 1).execute()
@@ -101,7 +102,7 @@ def accept_receipt(
 ) -> Accepted:
     """Journal a new receipt under ``key``, or return the existing one for a retry of the same request."""
     request_hash = canonical_hash(request)
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         existing = IdempotencyKey.get_or_none(IdempotencyKey.key == key)
         if existing is not None:
             if existing.request_hash != request_hash:
@@ -132,7 +133,7 @@ def accept_receipt(
 
 
 def store_response(key: str, status_code: int, response: dict[str, Any]) -> None:
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         IdempotencyKey.update(status_code=status_code, response=_dumps(response)).where(
             IdempotencyKey.key == key
         ).execute()
@@ -151,7 +152,7 @@ def get_receipt(receipt_id: str) -> Receipt | None:
 
 def start_print(receipt_id: str, fd_before: int, fn_number: str) -> None:
     """accepted -> printing, with the FN's last FD recorded *before* any fiscal command is sent."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         updated = (
             Receipt.update(
                 fiscal_status="printing",
@@ -181,7 +182,7 @@ def mark_printed(
 ) -> Receipt:
     """printing -> printed (``via`` = "print" or "reconcile"); stores the FN's answer in fiscal_doc."""
     event = "receipt_printed" if via == "print" else "reconciled_printed"
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         receipt = Receipt.get_by_id(receipt_id)
         if receipt.fiscal_status != "printing":
             raise RuntimeError(f"receipt {receipt_id} is {receipt.fiscal_status}, not printing")
@@ -216,7 +217,7 @@ def mark_printed(
 
 def mark_not_printed(receipt_id: str, reason: str, *, reconciled: bool) -> None:
     """printing -> accepted: the FN proves (or the device refused) that nothing was fiscalized."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         Receipt.update(fiscal_status="accepted", last_error=reason).where(
             Receipt.id == receipt_id, Receipt.fiscal_status == "printing"
         ).execute()
@@ -225,14 +226,14 @@ def mark_not_printed(receipt_id: str, reason: str, *, reconciled: bool) -> None:
 
 def mark_unknown(receipt_id: str, reason: str) -> None:
     """printing stays printing: the device did not answer; the outcome is decided by reconciliation."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         Receipt.update(last_error=reason).where(Receipt.id == receipt_id).execute()
         add_event("print_unknown", receipt_id, reason=reason)
 
 
 def note_waiting(receipt_id: str, reason: str) -> None:
     """Record why an accepted receipt is still waiting for the KKT (no state change, no event)."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         Receipt.update(last_error=reason).where(
             Receipt.id == receipt_id, Receipt.fiscal_status == "accepted"
         ).execute()
@@ -240,7 +241,7 @@ def note_waiting(receipt_id: str, reason: str) -> None:
 
 def mark_rejected(receipt_id: str, reason: str, code: int | None = None) -> None:
     """accepted|printing -> rejected: the KKT refuses this receipt for a reason retries cannot fix."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         Receipt.update(fiscal_status="rejected", last_error=reason).where(
             Receipt.id == receipt_id, Receipt.fiscal_status.in_(("accepted", "printing"))
         ).execute()
@@ -298,7 +299,7 @@ def _update_kkt_state(fn_number: str, last_fd: int) -> None:
 
 
 def record_shift_opened(fn_number: str, number: int, fd_number: int) -> None:
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         Shift.insert(
             fn_number=fn_number, number=number, status="open", opened_at=int(time.time()), open_fd=fd_number
         ).on_conflict_ignore().execute()
@@ -307,7 +308,7 @@ def record_shift_opened(fn_number: str, number: int, fd_number: int) -> None:
 
 
 def record_shift_closed(fn_number: str, number: int, fd_number: int) -> None:
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         updated = (
             Shift.update(status="closed", closed_at=int(time.time()), close_fd=fd_number)
             .where(Shift.fn_number == fn_number, Shift.number == number)
@@ -327,7 +328,7 @@ def record_shift_closed(fn_number: str, number: int, fd_number: int) -> None:
 
 
 def record_x_report(shift_number: int | None) -> None:
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         add_event("x_report", None, shift_number=shift_number)
 
 
@@ -399,5 +400,5 @@ def list_receipts(
 
 def probe_writable() -> None:
     """Take the write lock and commit a no-op update: raises if the buffer cannot be written."""
-    with database.atomic("IMMEDIATE"):
+    with write_transaction():
         HlcState.update(wall_ms=HlcState.wall_ms).where(HlcState.id == 1).execute()

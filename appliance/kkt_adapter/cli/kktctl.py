@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 
 from kkt_adapter import config as config_mod
+from kkt_adapter.buffer.storage import StorageFull
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_BUSY = 0, 1, 2, 3, 4
 
@@ -92,7 +93,12 @@ def _open_buffer(cfg: config_mod.Config) -> None:
 
     if not Path(cfg.buffer.path).exists():
         raise CliError(f"no buffer database at {cfg.buffer.path}")
-    db.open_database(cfg.buffer.path, cfg.buffer.busy_timeout_ms, cfg.buffer.wal_autocheckpoint_pages)
+    db.open_database(
+        cfg.buffer.path,
+        cfg.buffer.busy_timeout_ms,
+        cfg.buffer.wal_autocheckpoint_pages,
+        cfg.buffer.reserve_bytes,
+    )
 
 
 # --- commands ---------------------------------------------------------------------------------------
@@ -476,6 +482,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(exc.payload, ensure_ascii=False, indent=2, default=str))
         print(f"kktctl: {exc}", file=sys.stderr)
         return exc.code
+    except StorageFull as exc:
+        print(f"kktctl: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(json.dumps(payload, ensure_ascii=False, indent=2, default=str) if args.json else text)
     return EXIT_OK
 

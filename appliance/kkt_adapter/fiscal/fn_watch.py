@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from kkt_adapter.buffer import journal
-from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.db import write_transaction
 from kkt_adapter.config import FnWatchConfig
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class FnWatch:
                     backlog.unconfirmed,
                     backlog.days_to_block,
                 )
-                with database.atomic("IMMEDIATE"):
+                with write_transaction():
                     journal.add_event("fn_backlog_warning", None, pos_id=pos_id, **backlog.as_dict())
             self._warned = level
 

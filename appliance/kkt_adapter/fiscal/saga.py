@@ -10,7 +10,7 @@ ordinary two-phase path; when the KKT refuses the return for good, the saga's co
 from __future__ import annotations
 
 from kkt_adapter.buffer import journal
-from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.db import write_transaction
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.fiscal.request import ValidatedReceipt
 from kkt_adapter.kkt.types import SettlementKind
@@ -66,7 +66,7 @@ def check_refund(validated: ValidatedReceipt, key: str) -> None:
 def compensate_if_rejected(receipt: Receipt) -> None:
     """Record the saga's compensation when the KKT refused a refund for good (nothing to undo)."""
     if receipt.kind == "refund" and receipt.fiscal_status == "rejected" and receipt.original_receipt_id:
-        with database.atomic("IMMEDIATE"):
+        with write_transaction():
             journal.add_event(
                 "refund_compensated",
                 receipt.id,

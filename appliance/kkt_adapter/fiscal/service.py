@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from kkt_adapter.buffer import deliveries, journal
+from kkt_adapter.buffer import deliveries, journal, storage
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.config import Config
 from kkt_adapter.fiscal import fn_watch, saga
@@ -50,6 +50,16 @@ class OperationError(Exception):
         self.status = status
         self.code = code
         self.detail = detail
+
+
+@dataclass(frozen=True)
+class SignedUnjournaled:
+    """A receipt the FN signed whose result the full disk would not take: answered from memory until the
+    journal catches up from the FN (reconciliation on the next write or restart)."""
+
+    fn_number: str
+    result: FiscalResult
+    document_type: int
 
 
 @dataclass(frozen=True)
@@ -96,11 +106,18 @@ class FiscalService:
         self.device_lock = threading.RLock()
         self._on_print = on_print or (lambda outcome, seconds: None)
         self._device_open = False
+        self._signed_unjournaled: dict[str, SignedUnjournaled] = {}
 
     # --- receipt requests ---------------------------------------------------------------------
 
     def submit(self, key: str, body: dict[str, Any], validated: receipt_request.ValidatedReceipt) -> Outcome:
-        """Journal (or find) the receipt for ``key`` and drive it as far as it can go right now."""
+        """Journal (or find) the receipt for ``key`` and drive it as far as it can go right now.
+
+        ``storage.StorageFull`` (507) only before the receipt is journaled; once it is, every answer is 200
+        (printed, with its FD, or buffered), whatever the disk says afterwards.
+        """
+        if journal.get_key(key) is None:
+            storage.check_accepting()  # a retry of an accepted receipt still gets its answer
         accepted = journal.accept_receipt(
             key,
             body,
@@ -118,7 +135,11 @@ class FiscalService:
                 return Outcome(accepted.key.status_code, stored, replayed=True)
         receipt = self.print_receipt(accepted.receipt.id, wait=self.cfg.http.kkt_wait_seconds)
         outcome = self._answer(receipt, replayed=not accepted.created)
-        journal.store_response(key, outcome.status_code, outcome.body)
+        try:
+            journal.store_response(key, outcome.status_code, outcome.body)
+        except storage.StorageFull:
+            # The receipt itself is journaled: a retry re-derives this answer from its state.
+            log.warning("answer for %s not stored (disk full)", receipt.id, extra={"RECEIPT_ID": receipt.id})
         return outcome
 
     def _answer(self, receipt: Receipt, replayed: bool) -> Outcome:
@@ -139,11 +160,15 @@ class FiscalService:
         # With a healthy link the receipt still waits when the KKT did not complete it (e.g. no answer
         # to the close command and the FN proved it unsigned): it is printed on the next round.
         code = "print_retry" if health.ok else f"kkt_{health.state}"
+        detail = receipt.last_error or health.detail
+        if storage.reserve_missing():
+            code = "storage_full"
+            detail = "the till's disk is full: the receipt is journaled and is printed once space is freed"
         body = {
             "status": "buffered",
             "receipt_id": receipt.id,
             "fiscal_doc": None,
-            "reason": {"code": code, "detail": receipt.last_error or health.detail},
+            "reason": {"code": code, "detail": detail},
         }
         return Outcome(200, body, replayed)
 
@@ -203,7 +228,25 @@ class FiscalService:
 
         ``wait`` bounds how long to queue behind another print (None = as long as it takes); when it
         runs out the receipt is returned as it is (journaled, not printed) for the background printer.
+        A receipt the FN signed while the disk was full comes back as printed, from memory, until the
+        journal has caught up from the FN.
         """
+        receipt = self._print_receipt(receipt_id, wait)
+        signed = self._signed_unjournaled.get(receipt_id)
+        if signed is None:
+            return receipt
+        if receipt.fiscal_status != "printing":
+            self._signed_unjournaled.pop(receipt_id, None)  # the journal caught up
+            return receipt
+        receipt.fiscal_status = "printed"  # in memory only: the row stays "printing" until reconciled
+        receipt.fn_number = signed.fn_number
+        receipt.fd_number = signed.result.fd_number
+        receipt.fiscal_sign = signed.result.fiscal_sign
+        receipt.fiscal_datetime = signed.result.issued_at.isoformat()
+        receipt.shift_number = journal.open_shift_number()
+        return receipt
+
+    def _print_receipt(self, receipt_id: str, wait: float | None) -> Receipt:
         receipt = journal.get_receipt(receipt_id)
         if receipt.fiscal_status in ("printed", "rejected"):
             return receipt
@@ -225,6 +268,10 @@ class FiscalService:
                 if receipt.fiscal_status != "accepted":
                     return receipt
                 self._print_locked(receipt)
+            except storage.StorageFull as exc:
+                # Nothing was printed on a write that failed before the FN was asked to sign (start_print),
+                # and a signed receipt is held by _store_signed: the receipt waits for space, journaled.
+                log.warning("receipt %s waits: %s", receipt_id, exc, extra={"RECEIPT_ID": receipt_id})
             except KktError as exc:
                 self._note_error(exc)
                 log.warning(
@@ -292,7 +339,11 @@ class FiscalService:
             self.health.set(exc.state, exc.detail)
             journal.note_waiting(receipt.id, exc.detail)  # stays accepted; printed once the KKT is ready
             return
-        journal.start_print(receipt.id, fn.last_fd, fn.fn_number)
+        try:
+            journal.start_print(receipt.id, fn.last_fd, fn.fn_number)
+        except storage.StorageFull:
+            # The failed write released the reserve, whose room is for the receipt in flight: this one.
+            journal.start_print(receipt.id, fn.last_fd, fn.fn_number)
         try:
             result = self.device.fiscalize(fiscal)
         except KktTimeout as exc:
@@ -317,7 +368,29 @@ class FiscalService:
             raise
         self.health.set("ok", "")
         document_type = DocumentType.CORRECTION_RECEIPT if fiscal.correction else DocumentType.RECEIPT
-        self._store_result(receipt, fn.fn_number, result, via="print", document_type=int(document_type))
+        self._store_signed(receipt, SignedUnjournaled(fn.fn_number, result, int(document_type)))
+
+    def _store_signed(self, receipt: Receipt, signed: SignedUnjournaled) -> None:
+        """Journal what the FN just signed. On a full disk the first failure released the reserve, so the
+        second try normally fits; if even that fails the result is held in memory (never an error answer:
+        the POS would ring the sale again under a new key) and reconciliation journals it later."""
+        for attempt in (1, 2):
+            try:
+                self._store_result(
+                    receipt, signed.fn_number, signed.result, via="print", document_type=signed.document_type
+                )
+                return
+            except storage.StorageFull as exc:
+                if attempt == 2:
+                    self._signed_unjournaled[receipt.id] = signed
+                    log.critical(
+                        "receipt %s signed by the FN as FD %s but not journaled: %s; the journal catches "
+                        "up from the FN on the next write or restart",
+                        receipt.id,
+                        signed.result.fd_number,
+                        exc,
+                        extra={"RECEIPT_ID": receipt.id, "FD": signed.result.fd_number},
+                    )
 
     def _after_device_error(self, receipt: Receipt, exc: KktDeviceError) -> None:
         try:

@@ -17,7 +17,7 @@ import schedule
 
 from kkt_adapter import hlc
 from kkt_adapter.buffer import journal
-from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.db import write_transaction
 from kkt_adapter.config import HeartbeatConfig
 from kkt_adapter.sync.clients import OdooClient, TransientError
 
@@ -104,7 +104,7 @@ class Heartbeat(threading.Thread):
             state = self.monitor.observe(False, None, self.breaker_open())
             log.info("heartbeat failed: %s", exc)
         if state != previous:
-            with database.atomic("IMMEDIATE"):
+            with write_transaction():
                 journal.add_event("network_status_changed", None, previous=previous, current=state)
             self.on_change(previous, state)
         return state

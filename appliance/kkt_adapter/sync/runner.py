@@ -23,7 +23,7 @@ import pybreaker
 
 from kkt_adapter import hlc
 from kkt_adapter.buffer import deliveries, journal
-from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.db import write_transaction
 from kkt_adapter.buffer.models import Delivery, Receipt
 from kkt_adapter.config import Config
 from kkt_adapter.sync import backoff
@@ -99,7 +99,7 @@ class SyncRunner:
             for target in ("ofd", "odoo"):
                 report.targets[target] = TargetReport(breaker=pybreaker.STATE_OPEN, skipped="circuit open")
             return report
-        with database.atomic("IMMEDIATE"):
+        with write_transaction():
             journal.add_event("sync_started", None, owner=self.owner)
         report.leases_expired = deliveries.expire_leases()
         for target in ("ofd", "odoo"):
@@ -120,7 +120,7 @@ class SyncRunner:
                     break
             tr.breaker = self.breakers[target].current_state
         report.duration_seconds = time.monotonic() - started
-        with database.atomic("IMMEDIATE"):
+        with write_transaction():
             journal.add_event("sync_completed", None, **report.as_dict())
             record_duration(report.duration_seconds)
         return report

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from kkt_adapter.buffer import storage
 from kkt_adapter.runtime import ShuttingDown
 
 PROBLEM_TYPE = "application/problem+json"
@@ -61,6 +62,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ShuttingDown)
     def _shutting_down(exc: ShuttingDown) -> Response:
         return problem_response(503, "shutting_down", "Till shutting down", str(exc))
+
+    @app.errorhandler(storage.StorageFull)
+    def _storage_full(exc: storage.StorageFull) -> Response:
+        # RFC 4918 507 Insufficient Storage: nothing of this request was accepted; retry once space is freed.
+        return problem_response(507, "storage_full", "Till disk full", str(exc), free_bytes=exc.free_bytes)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # A disk-full failure outside db.write_transaction (an autocommit write) is still a 507; anything
+        # else goes on to Flask's 500 handling and the log.
+        if storage.is_disk_full(exc):
+            return _storage_full(storage.full_error(exc, "the request was not carried out"))
+        raise exc
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

@@ -53,6 +53,7 @@ class _BufferCollector:
             g.add_metric([pos], value)
             yield g
         yield from self._phase2(pos)
+        yield from self._storage(pos)
         snap = self.runtime.service.health.snapshot()
         up = GaugeMetricFamily(
             "kkt_device_up", "1 when the last exchange with the KKT succeeded", labels=["pos_id"]
@@ -65,6 +66,31 @@ class _BufferCollector:
         for name in KKT_STATES:
             state.add_metric([pos, name], 1.0 if snap.state == name else 0.0)
         yield state
+
+    def _storage(self, pos: str):
+        """The disk under the buffer (buffer/storage.py): free space, the reserve, refusals."""
+        from prometheus_client.core import CounterMetricFamily
+
+        disk = self.runtime.storage_report()
+        if "free_bytes" not in disk:
+            return  # no reserve configured (an in-memory test buffer)
+        for name, doc, value in (
+            ("kkt_storage_free_bytes", "Free bytes on the buffer's filesystem", disk["free_bytes"]),
+            ("kkt_storage_reserve_present", "1 while the disk-full reserve file is in place",
+             1.0 if disk["reserve_present"] else 0.0),
+            ("kkt_storage_full", "1 while the disk is full and new receipts get 507 storage_full",
+             1.0 if disk["status"] == "full" else 0.0),
+        ):  # fmt: skip
+            g = GaugeMetricFamily(name, doc, labels=["pos_id"])
+            g.add_metric([pos], value)
+            yield g
+        events = CounterMetricFamily(
+            "kkt_storage_full_events",
+            "Times a write found the disk full (reserve released)",
+            labels=["pos_id"],
+        )
+        events.add_metric([pos], disk["full_events"])
+        yield events
 
     def _phase2(self, pos: str):
         """Delivery metrics: breaker per endpoint, counters shared by every process, network, FN backlog."""
