@@ -43,8 +43,17 @@ ITEM_FIELDS = {
 PAYMENT_METHODS = {"cash": "cash", "electronic": "electronic", "card": "electronic"}
 SETTLEMENTS = {"sale": SettlementKind.SALE, "refund": SettlementKind.SALE_RETURN}
 CORRECTION_FIELDS = {"type", "basis_date", "basis_number", "settlement"}
+MAX_BASIS_NUMBER = 32  # tag 1179 length limit
+#: Characters the KKT can print: cp1251 (its code page) without control characters (C0, DEL), the
+#: no-break space and the soft hyphen (blank or invisible on the paper). The alphabet of every text field
+#: that reaches the FN (names, e-mail contacts, correction order numbers).
+PRINTABLE = frozenset(
+    ch
+    for ch in bytes(range(0x20, 0x100)).decode("cp1251", errors="replace")
+    if ch not in "\ufffd\x7f\xa0\xad"
+)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?\d{10,15}$")
+PHONE = re.compile(r"^\+?[0-9]{10,15}$")  # ASCII digits only: Python's \d also matches non-Latin digits
 
 
 @dataclass
@@ -107,17 +116,41 @@ def _name(value: Any, where: str, errors: list[FieldError]) -> str | None:
     if len(name) > MAX_NAME:
         errors.append(FieldError(where, f"{len(name)} characters, at most {MAX_NAME}"))
         return None
-    if any(ord(ch) < 32 for ch in name):
-        errors.append(FieldError(where, "control characters are not printable"))
-        return None
-    try:
-        name.encode("cp1251")
-    except UnicodeEncodeError as exc:
-        errors.append(
-            FieldError(where, f"character {name[exc.start]!r} cannot be printed by the KKT (cp1251)")
-        )
+    bad = _unprintable(name)
+    if bad is not None:
+        errors.append(FieldError(where, bad))
         return None
     return name
+
+
+def _unprintable(text: str) -> str | None:
+    """Why ``text`` cannot go to the KKT as is, or None when every character is printable."""
+    for ch in text:
+        if ch in PRINTABLE:
+            continue
+        if ord(ch) < 32 or ord(ch) == 0x7F:
+            return "control characters are not printable"
+        return f"character {ch!r} cannot be printed by the KKT (cp1251)"
+    return None
+
+
+def printable_class(exclude: str = "") -> str:
+    """``PRINTABLE`` minus ``exclude`` as a regex character class in ranges (``[...]``), the form the
+    OpenAPI patterns use (tests/unit/test_openapi_receipt.py checks the spec against it)."""
+    points = sorted(ord(ch) for ch in PRINTABLE if ch not in exclude)
+    ranges: list[tuple[int, int]] = []
+    for cp in points:
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+
+    def char(cp: int) -> str:
+        if 0x21 <= cp <= 0x7E and chr(cp).isalnum():
+            return chr(cp)
+        return f"\\u{cp:04X}"
+
+    return "[" + "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges) + "]"
 
 
 def _text(value: Any) -> str | None:
@@ -206,8 +239,11 @@ def _correction(raw: Any, errors: list[FieldError]) -> tuple[Correction | None, 
     except ValueError:
         errors.append(FieldError("correction.basis_date", "required, YYYY-MM-DD"))
     number = raw.get("basis_number", "")
-    if not isinstance(number, str) or len(number) > 32:
+    if not isinstance(number, str) or len(number) > MAX_BASIS_NUMBER:
         errors.append(FieldError("correction.basis_number", "a string of at most 32 characters"))
+        number = ""
+    elif (bad := _unprintable(number)) is not None:
+        errors.append(FieldError("correction.basis_number", bad))
         number = ""
     if ctype == 1 and not number:
         errors.append(
@@ -271,6 +307,7 @@ def validate(
         not isinstance(contact, str)
         or len(contact) > MAX_CONTACT
         or not (EMAIL.match(contact) or PHONE.match(contact))
+        or _unprintable(contact) is not None
     ):
         errors.append(FieldError("buyer_contact", "a phone number (+79991234567) or an e-mail address"))
     original = body.get("original_receipt_id")
