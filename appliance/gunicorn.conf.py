@@ -9,9 +9,11 @@ from kkt_adapter import notify as _notify
 
 _cfg = _config.load()
 
-# Address from [http] listen (loopback by default; the store LAN only where Ansible opens it), plus the
-# metrics-only listener for Prometheus when [http] metrics_listen is set (web/listeners.py limits it).
-bind = [_cfg.http.listen] + ([_cfg.http.metrics_listen] if _cfg.http.metrics_listen else [])
+# [http] socket when the till's kkt-proxy (nginx) serves [http] listen in front of gunicorn, else [http]
+# listen itself; plus the metrics-only listener for Prometheus when [http] metrics_listen is set
+# (web/listeners.py limits it).
+_api = f"unix:{_cfg.http.socket}" if _cfg.http.socket else _cfg.http.listen
+bind = [_api] + ([_cfg.http.metrics_listen] if _cfg.http.metrics_listen else [])
 # Exactly one process owns the serial port (see module docstring).
 workers = 1
 # Threaded worker: a slow print must not block health checks and metrics scrapes.

@@ -37,8 +37,15 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class HttpConfig:
-    # Loopback by default: the store LAN is opened explicitly per till by Ansible (and nftables).
+    # Loopback by default: the store LAN is opened explicitly per till by Ansible (and nftables). The
+    # address clients (POS, kktctl) use: on a till the kkt-proxy (nginx) serves it, see ``socket``.
     listen: str = "127.0.0.1:8765"
+    # Unix socket gunicorn binds *instead of* ``listen`` when a buffering reverse proxy serves ``listen``
+    # (on a till: kkt-proxy.service, nginx, /run/kkt-adapter/api.sock). nginx holds slow or stalled
+    # clients itself and hands gunicorn only complete requests, so they cannot occupy its threads, and the
+    # watchdog's self-check goes through this socket, never through the proxy. Empty: gunicorn serves
+    # ``listen`` itself (development, ``make demo``, most tests).
+    socket: str = ""
     # Second HOST:PORT serving only /metrics and /v1/health* (for Prometheus), so the firewall can let the
     # monitoring server scrape without reaching the receipt API. Empty: no second listener (/metrics is
     # served on ``listen`` only). Must use a different port than ``listen``.
@@ -293,6 +300,8 @@ def _validate(cfg: Config) -> Config:
     if cfg.backup.keep_days < 1:
         raise ConfigError("backup.keep_days: must be at least 1 (the newest snapshot is always kept)")
     port = _listen_port(cfg.http.listen, "http.listen")
+    if cfg.http.socket and not cfg.http.socket.startswith("/"):
+        raise ConfigError(f"http.socket: expected an absolute path, got {cfg.http.socket!r}")
     if cfg.http.metrics_listen and _listen_port(cfg.http.metrics_listen, "http.metrics_listen") == port:
         raise ConfigError("http.metrics_listen: must use a different port than http.listen")
     return cfg

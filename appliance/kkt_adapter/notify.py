@@ -12,8 +12,10 @@ restart the adapter in a loop.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable
 
@@ -87,8 +89,30 @@ class Watchdog(threading.Thread):
             self.notifier.send(*lines)
 
 
-def http_alive(listen: str, timeout: float) -> bool:
-    """True when a worker thread answers the liveness endpoint through the listening socket."""
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over gunicorn's unix socket ([http] socket)."""
+
+    def __init__(self, path: str, timeout: float):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.path)
+        self.sock = sock
+
+
+def http_alive(listen: str, timeout: float, unix_socket: str = "") -> bool:
+    """True when a worker thread answers the liveness endpoint through gunicorn's own listening socket
+    (the unix socket when a proxy serves ``listen``: the proxy's health is not the adapter's)."""
+    if unix_socket:
+        conn = _UnixHTTPConnection(unix_socket, timeout)
+        try:
+            conn.request("GET", "/v1/health/live")
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
     host, _, port = listen.rpartition(":")
     host = "127.0.0.1" if host in ("0.0.0.0", "") else host.strip("[]")  # noqa: S104 - compare only
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/v1/health/live"

@@ -378,7 +378,7 @@ class Runtime:
         # A full disk is reported (health, metrics, 507), not cured by a restart.
         with contextlib.suppress(storage.StorageFull):
             journal.probe_writable()
-        return http_alive(self.cfg.http.listen, timeout=2.0)
+        return http_alive(self.cfg.http.listen, timeout=2.0, unix_socket=self.cfg.http.socket)
 
     def storage_report(self) -> dict:
         """The disk under the buffer: ok, or full (reserve released, new receipts get 507)."""

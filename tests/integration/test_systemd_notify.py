@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -20,42 +18,9 @@ import requests
 
 from kkt_adapter.devstack import AdapterProcess
 from tests.conftest import POS_ID, sale_body
+from tests.kit.notify import NotifySocket
 
 WATCHDOG_USEC = 600_000  # 0.6 s: the adapter pings every 0.2 s
-
-
-class NotifySocket:
-    def __init__(self, path: Path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.settimeout(0.1)
-        self.messages: list[tuple[float, str]] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                data = self.sock.recv(4096)
-            except TimeoutError:
-                continue
-            self.messages.append((time.monotonic(), data.decode()))
-
-    def pings_between(self, start: float, end: float) -> int:
-        return sum(1 for t, m in self.messages if start <= t <= end and "WATCHDOG=1" in m.split("\n"))
-
-    def last_status(self) -> str:
-        for _, m in reversed(self.messages):
-            for line in m.split("\n"):
-                if line.startswith("STATUS="):
-                    return line[len("STATUS=") :]
-        return ""
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.sock.close()
 
 
 def worker_pid(arbiter: int) -> int:

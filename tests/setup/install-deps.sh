@@ -6,6 +6,9 @@ packages=(sqlite3 iproute2 nftables prometheus)
 # shellcheck lints the POSIX shell scripts the till ships (kkt-ups-shutdown: tests/integration/test_drain.py);
 # systemd brings systemd-analyze and the unit set that tests/unit/test_systemd_units.py verifies against.
 packages+=(shellcheck systemd)
+# nginx: the till's kkt-proxy in front of gunicorn, started from the role's own configuration by
+# tests/integration/test_slow_clients.py and the slow-client benchmark (tests/load).
+packages+=(nginx)
 # Booted-till harness (tests/appliance/scripts): debootstrap + debian-archive-keyring build the golden
 # Debian 12 rootfs, systemd-container boots it (systemd-nspawn; brings journalctl for reading a till's
 # journal), slirp4netns gives it a private network with loopback-only port forwards, openssh-client

@@ -103,6 +103,7 @@ def test_the_expected_units_exist():
         "kkt-adapter.slice",
         "kkt-background.slice",
         "kkt-firstboot.service",
+        "kkt-proxy.service",
     }
 
 
@@ -196,6 +197,8 @@ def test_adapter_unit_matches_the_code():
 
 #: Units that run a script installed outside the venv, and where it comes from in the repository.
 SCRIPTS_OUTSIDE_THE_VENV = {"/usr/local/sbin/kkt-firstboot": "appliance/image/kkt-firstboot"}
+#: Binaries of Debian packages a role installs (role file that installs the package).
+DEBIAN_BINARIES = {"/usr/sbin/nginx": "ansible/roles/till_proxy/tasks/install.yml"}
 
 
 def test_exec_start_binaries_are_console_scripts_of_the_package():
@@ -204,6 +207,10 @@ def test_exec_start_binaries_are_console_scripts_of_the_package():
         for command in u.values("Service", "ExecStart"):
             if command.split()[0] in SCRIPTS_OUTSIDE_THE_VENV:
                 assert (ROOT / SCRIPTS_OUTSIDE_THE_VENV[command.split()[0]]).is_file(), command
+                continue
+            if command.split()[0] in DEBIAN_BINARIES:
+                role_file = (ROOT / DEBIAN_BINARIES[command.split()[0]]).read_text()
+                assert f"name: {PurePosixPath(command.split()[0]).name}" in role_file, command
                 continue
             binary = PurePosixPath(command.split()[0])
             assert binary.parent == PurePosixPath("/opt/kkt-adapter/venv/bin"), command
@@ -318,8 +325,11 @@ def fake_root(tmp_path: Path) -> Path:
     for path in UNITS.iterdir():
         shutil.copy(path, installed / path.name)
     for u in ALL.values():
-        for command in u.values("Service", "ExecStart"):
-            binary = root / command.split()[0].lstrip("/")
+        commands = [
+            c for key in ("ExecStartPre", "ExecStart", "ExecReload") for c in u.values("Service", key)
+        ]
+        for command in commands:
+            binary = root / command.split()[0].lstrip("-").lstrip("/")
             binary.parent.mkdir(parents=True, exist_ok=True)
             binary.touch()
             binary.chmod(0o755)
