@@ -10,13 +10,14 @@ as the till ran before kkt-proxy, holds all 8 threads: tests/load/test_slow_clie
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 import uuid
 
 import pytest
 import requests
 
-from kkt_adapter.devstack import AdapterProcess, free_port
+from kkt_adapter.devstack import BIN, AdapterProcess, free_port
 from tests.conftest import POS_ID, sale_body
 from tests.kit.notify import NotifySocket
 from tests.kit.proxy import NGINX, KktProxy, role_defaults
@@ -103,6 +104,18 @@ def test_the_proxy_answers_in_problem_json_when_the_adapter_is_down(till):
     assert resp.headers["Content-Type"].startswith("application/problem+json")
     assert resp.json()["code"] == "adapter_unavailable"
     assert resp.headers["Retry-After"] == "5"
+    # kktctl reads that answer as "the adapter is unreachable" (exit 3), not as an adapter error: a
+    # restore must not refuse to run because nginx still answers for a stopped adapter.
+    env = {**os.environ, "KKT_ADAPTER_CONFIG": str(adapter.workdir / "absent.toml")}
+    done = subprocess.run(
+        [str(BIN / "kktctl"), "--url", proxy.url, "fn-status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "adapter_unavailable" in done.stderr and "is kkt-adapter.service running?" in done.stderr
 
 
 def test_the_proxy_refuses_an_oversized_body_in_problem_json(till):

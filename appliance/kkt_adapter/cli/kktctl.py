@@ -27,6 +27,8 @@ from kkt_adapter import config as config_mod
 from kkt_adapter.buffer.storage import StorageFull
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_BUSY = 0, 1, 2, 3, 4
+#: Problem codes of kkt-proxy (the till's nginx) meaning "no adapter behind me": the adapter is unreachable.
+PROXY_UNREACHABLE = {"adapter_unavailable", "adapter_timeout"}
 
 
 class CliError(Exception):
@@ -73,6 +75,14 @@ class Api:
             raise CliError(
                 f"{self.base} is not a KKT adapter: {method} {path} answered HTTP {resp.status_code} "
                 f"with {mimetype or 'no content type'}, not JSON",
+                EXIT_UNREACHABLE,
+            )
+        code = body.get("code") if isinstance(body, dict) else None
+        if code in PROXY_UNREACHABLE:
+            # kkt-proxy (nginx on the till) answered for an adapter that is down or hung behind it.
+            raise CliError(
+                f"adapter behind {self.base} is not answering ({resp.status_code} {code}: "
+                f"{body.get('detail', '')}); is kkt-adapter.service running?",
                 EXIT_UNREACHABLE,
             )
         if resp.status_code >= 400:

@@ -59,9 +59,12 @@ def test_nginx_owns_the_api_port_and_gunicorn_only_its_socket(host):
     assert api_socket.is_socket and api_socket.user == "kkt"
     # Group kkt (for the socket) would let it read the buffer and config.toml: the unit hides both.
     pid = host.run("systemctl show -p MainPID --value kkt-proxy").stdout.strip()
-    for path in ("/var/lib/kkt-adapter", "/etc/kkt-adapter/config.toml"):
-        out = host.run(f"nsenter -t {pid} -m -- ls {path}")
-        assert out.rc != 0, f"{path} visible inside kkt-proxy: {out.stdout}"
+    inside = f"nsenter -t {pid} -m --"  # kkt-proxy's mount namespace, where InaccessiblePaths= apply
+    assert host.run("test -s /var/lib/kkt-adapter/buffer.db").rc == 0  # there on the host…
+    hidden = host.run(f"{inside} test -e /var/lib/kkt-adapter/buffer.db")
+    assert hidden.rc != 0, (pid, hidden.stdout, hidden.stderr)  # …not for the proxy
+    assert host.run("test -s /etc/kkt-adapter/config.toml").rc == 0
+    assert host.run(f"{inside} cat /etc/kkt-adapter/config.toml").stdout == ""  # an empty, mode-000 stand-in
 
 
 def test_a_flood_of_slow_clients_leaves_a_sale_fast(till):
