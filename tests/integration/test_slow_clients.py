@@ -36,7 +36,7 @@ def till(tmp_path, kkt_emulator):
     notify = NotifySocket(tmp_path / "notify.sock")
     port = free_port()
     api_socket = tmp_path / "adapter" / "api.sock"
-    proxy = KktProxy(tmp_path / "proxy", port, api_socket).start()
+    proxy = KktProxy(tmp_path / "proxy", port, api_socket)
     adapter = AdapterProcess(
         tmp_path / "adapter",
         kkt_emulator.port,
@@ -47,11 +47,15 @@ def till(tmp_path, kkt_emulator):
             "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
             "WATCHDOG_USEC": str(WATCHDOG_USEC),
         },
-    ).start()
-    yield adapter, proxy, notify
-    adapter.stop()
-    proxy.stop()
-    notify.close()
+    )
+    try:  # whatever fails to start, nothing outlives the test
+        proxy.start()
+        adapter.start()
+        yield adapter, proxy, notify
+    finally:
+        adapter.stop()
+        proxy.stop()
+        notify.close()
 
 
 def timed_sale(url: str) -> tuple[float, requests.Response]:

@@ -62,20 +62,23 @@ def test_sale_latency_under_slow_clients(tmp_path, kkt_emulator):
         pytest.skip("nginx missing (tests/setup/install-deps.sh installs it)")
     port = free_port()
     api_socket = tmp_path / "proxied" / "api.sock"
-    proxy = KktProxy(tmp_path / "proxy", port, api_socket).start()
+    proxy = KktProxy(tmp_path / "proxy", port, api_socket)
     proxied = AdapterProcess(
         tmp_path / "proxied", kkt_emulator.port, pos_id=POS_ID, http_port=port,
         extra_env={"KKT_ADAPTER_HTTP__SOCKET": str(api_socket)},
-    ).start()  # fmt: skip
-    try:
+    )  # fmt: skip
+    try:  # whatever fails to start, nothing outlives the benchmark
+        proxy.start()
+        proxied.start()
         sale_seconds(proxied.url)  # the shift opens on the first sale
         anchor = sales_under_flood(proxied.url, port, flood=False)
         behind_proxy = sales_under_flood(proxied.url, port, flood=True)
     finally:
         proxied.stop()
         proxy.stop()
-    direct = AdapterProcess(tmp_path / "direct", kkt_emulator.port, pos_id=POS_ID).start()
+    direct = AdapterProcess(tmp_path / "direct", kkt_emulator.port, pos_id=POS_ID)
     try:
+        direct.start()
         sale_seconds(direct.url)
         alone = sales_under_flood(direct.url, direct.http_port, flood=True)
     finally:
