@@ -16,10 +16,10 @@ SUITES ?=
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(STAMP): appliance/pyproject.toml tests/appliance/requirements.txt
+$(STAMP): appliance/pyproject.toml appliance/emulator/pyproject.toml tests/appliance/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip==24.3.1
-	$(VPY) -m pip install -q -e 'appliance[test]' -r tests/appliance/requirements.txt
+	$(VPY) -m pip install -q -e 'appliance[test]' -e appliance/emulator -r tests/appliance/requirements.txt
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json
@@ -32,11 +32,14 @@ deps: ## Install the system packages the tests need (apt)
 	bash tests/setup/install-deps.sh
 
 demo: $(STAMP) ## Run the till stack on loopback through a scripted sales day
-	$(VPY) appliance/demo/day.py
+	@# The demo drives the stack with the test kit (tests/kit: launchers, stand-ins), hence the repo root.
+	PYTHONPATH=$(CURDIR) $(VPY) appliance/demo/day.py
 
-lint: $(STAMP) $(NODE_STAMP) ## ruff check + ruff format --check + prettier --check + ansible-lint
+lint: $(STAMP) $(NODE_STAMP) ## ruff, import contracts (import-linter), prettier --check, ansible-lint
 	$(VENV)/bin/ruff check appliance tests
 	$(VENV)/bin/ruff format --check appliance tests
+	@# Layering of the adapter, no test kit in the product, no cycles (contracts in appliance/pyproject.toml).
+	$(VENV)/bin/lint-imports --no-cache appliance/pyproject.toml
 	npx --no-install prettier --check $(PRETTIER_FILES)
 	cd ansible && PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
 	  ANSIBLE_VAULT_PASSWORD_FILE=$(CURDIR)/tests/appliance/example-vault-password.txt \

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import requests
 
-from kkt_adapter.devstack import AdapterProcess, EmulatorProcess
-from kkt_adapter.standins.common import StandinProcess
+from tests.kit.devstack import AdapterProcess, EmulatorProcess
+from tests.kit.standins.common import StandinProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import DayMeasurement, receipts, summary_lines, written_twice

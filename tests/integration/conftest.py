@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kkt_adapter.devstack import EmulatorProcess
 from kkt_adapter.kkt.shtrih_driver import ShtrihDriver
 from kkt_adapter.kkt.types import Timeouts
+from tests.kit.devstack import EmulatorProcess
 
 #: Short timeouts so failure paths stay fast; the answer timeout still leaves room for a loaded CI box.
 TEST_TIMEOUTS = Timeouts(byte=0.05, enq=0.1, ack=0.3, answer=0.5, attempts=3)

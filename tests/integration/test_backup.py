@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from kkt_adapter import backup
-from kkt_adapter.devstack import BIN, AdapterProcess
 from tests.conftest import POS_ID, sale_body
+from tests.kit.devstack import BIN, AdapterProcess
 
 
 def kktctl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -94,10 +94,10 @@ def test_snapshot_while_selling_holds_every_acknowledged_receipt(adapter, tmp_pa
 def make_buffer(path: Path) -> Path:
     """A small real buffer written through the buffer package (no adapter needed)."""
     from kkt_adapter.buffer import db as buffer_db
-    from kkt_adapter.buffer import journal
+    from kkt_adapter.buffer import events
 
     handle = buffer_db.open_database(str(path))
-    journal.add_event("network_status_changed", previous="online", current="offline")
+    events.add_event("network_status_changed", previous="online", current="offline")
     handle.close()
     return path
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from kkt_adapter.buffer import storage
-from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.connection import database
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.web import create_app
 from tests.conftest import sale_body
@@ -179,7 +179,7 @@ def test_a_receipt_the_fn_signed_on_a_full_disk_is_answered_with_its_fd(
     lets the journal take the result; without, the answer still carries the FD and the journal catches up
     from the FN on the next write. Never a 5xx the POS would answer by ringing the sale again."""
     app, client = till()
-    device = app.extensions["kkt"].service.device
+    device = app.extensions["kkt"].device
     real_fiscalize = device.fiscalize
     fillers: list[Path] = []
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from kkt_adapter.devstack import BIN, AdapterProcess
 from tests.conftest import POS_ID, sale_body
+from tests.kit.devstack import BIN, AdapterProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "appliance" / "ups" / "kkt-ups-shutdown"

@@ -484,7 +484,7 @@ def test_cli_ctl(kkt_emulator) -> None:
             [
                 sys.executable,
                 "-m",
-                "kkt_adapter.emulator.cli",
+                "kkt_emulator.cli",
                 "ctl",
                 "--state-dir",
                 str(kkt_emulator.state_dir),

@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from kkt_adapter.buffer import journal
+from kkt_adapter.buffer import events, journal
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.web import create_app
 from tests.conftest import sale_body
@@ -299,12 +299,12 @@ def test_restart_keeps_hlc_monotonic_and_replays(make_cfg, emulator, new_key):
     app1 = create_app(cfg, start_background=False)
     first = post(app1.test_client(), sale_body(), key).get_json()
     app1.extensions["kkt"].device.close()
-    before = journal.current_hlc()
+    before = events.current_hlc()
     app2 = create_app(cfg, start_background=False)  # same database: an adapter restart
     again = post(app2.test_client(), sale_body(), key).get_json()
     assert again == first
     post(app2.test_client(), sale_body(), new_key())
-    assert journal.current_hlc() > before
+    assert events.current_hlc() > before
     hlcs = [e.hlc for e in journal.BufferEvent.select().order_by(journal.BufferEvent.id)]
     assert hlcs == sorted(hlcs) and len(set(hlcs)) == len(hlcs)
     app2.extensions["kkt"].device.close()

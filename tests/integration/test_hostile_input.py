@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from kkt_adapter.buffer.models import Receipt
-from kkt_adapter.standins.common import StandinProcess
 from kkt_adapter.web import create_app
 from tests.conftest import sale_body
+from tests.kit.standins.common import StandinProcess
 
 ADMIN = {"Authorization": "Bearer s3cret"}
 # Far past Python's recursion limit, yet under the adapter's 64 KiB body limit.

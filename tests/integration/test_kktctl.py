@@ -9,8 +9,8 @@ import uuid
 import pytest
 import requests
 
-from kkt_adapter.devstack import BIN, AdapterProcess
 from tests.conftest import POS_ID, sale_body
+from tests.kit.devstack import BIN, AdapterProcess
 
 
 @pytest.fixture

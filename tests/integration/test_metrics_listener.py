@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from kkt_adapter.devstack import AdapterProcess, free_port
 from tests.conftest import POS_ID, sale_body
+from tests.kit.devstack import AdapterProcess, free_port
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from kkt_adapter import netlab
-from kkt_adapter.netlab import NetemUnavailable, NetLab, NetLabError
 from kkt_adapter.shtrih import codec
-from kkt_adapter.standins.common import StandinProcess
+from tests.kit import netlab
+from tests.kit.netlab import NetemUnavailable, NetLab, NetLabError
+from tests.kit.standins.common import StandinProcess
 
 FN = "9999078900004321"
 needs_lab = pytest.mark.skipif(
@@ -208,7 +208,7 @@ def test_close_leaves_nothing_behind() -> None:
 @needs_lab
 def test_namespace_of_a_killed_owner_is_removed_by_the_next_lab() -> None:
     script = (
-        "import time; from kkt_adapter.netlab import NetLab; "
+        "import time; from tests.kit.netlab import NetLab; "
         "print(NetLab().open().name, flush=True); time.sleep(60)"
     )
     owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)

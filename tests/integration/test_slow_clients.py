@@ -17,8 +17,8 @@ import uuid
 import pytest
 import requests
 
-from kkt_adapter.devstack import BIN, AdapterProcess, free_port
 from tests.conftest import POS_ID, sale_body
+from tests.kit.devstack import BIN, AdapterProcess, free_port
 from tests.kit.notify import NotifySocket
 from tests.kit.proxy import NGINX, KktProxy, role_defaults
 from tests.kit.slow_clients import SlowHeaderFlood

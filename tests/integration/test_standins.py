@@ -23,8 +23,8 @@ from kkt_adapter.kkt.shtrih_driver import ShtrihDriver
 from kkt_adapter.kkt.types import FiscalItem, FiscalReceipt, SettlementKind
 from kkt_adapter.shtrih import codec
 from kkt_adapter.shtrih import errors as E
-from kkt_adapter.standins.common import ControlError, StandinProcess
-from kkt_adapter.standins.odoo import API
+from tests.kit.standins.common import ControlError, StandinProcess
+from tests.kit.standins.odoo import API
 
 FN = "9999078900001234"
 TOKEN_ANY = "t-any"

@@ -16,16 +16,16 @@ from datetime import UTC, datetime
 import pytest
 
 from kkt_adapter import hlc
-from kkt_adapter.buffer import deliveries, journal
+from kkt_adapter.buffer import deliveries, events, journal
 from kkt_adapter.buffer.models import Receipt
-from kkt_adapter.devstack import BIN
-from kkt_adapter.standins.common import StandinProcess
 from kkt_adapter.sync.breaker import breaker_states
 from kkt_adapter.sync.heartbeat import NetworkMonitor
 from kkt_adapter.sync.lock import HostLock, SyncBusy
 from kkt_adapter.sync.runner import SyncRunner
 from kkt_adapter.web import create_app
 from tests.conftest import POS_ID, sale_body
+from tests.kit.devstack import BIN
+from tests.kit.standins.common import StandinProcess
 
 TOKEN = "till-secret"
 
@@ -284,8 +284,8 @@ def test_heartbeat_feeds_server_time_into_the_hlc(app, cfg, standins):
     )
     assert [beat.beat(), beat.beat()] == ["unknown", "online"]
     assert changes == [("unknown", "online")]
-    assert journal.current_hlc().wall_ms >= hlc.wall_clock_ms() + 100_000
-    assert hlc.drift_seconds(journal.current_hlc(), hlc.wall_clock_ms()) > 100
+    assert events.current_hlc().wall_ms >= hlc.wall_clock_ms() + 100_000
+    assert hlc.drift_seconds(events.current_hlc(), hlc.wall_clock_ms()) > 100
     odoo.control.mode("down")
     assert [beat.beat() for _ in range(3)][-1] == "offline"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from kkt_adapter.devstack import AdapterProcess
 from tests.conftest import POS_ID, sale_body
+from tests.kit.devstack import AdapterProcess
 from tests.kit.notify import NotifySocket
 
 WATCHDOG_USEC = 600_000  # 0.6 s: the adapter pings every 0.2 s

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from kkt_adapter.devstack import BIN, AdapterProcess
 from tests.conftest import POS_ID, sale_body
+from tests.kit.devstack import BIN, AdapterProcess
 
 PR_SET_MDWE, PR_GET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 65, 66, 1
 

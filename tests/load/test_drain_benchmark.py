@@ -19,8 +19,8 @@ import uuid
 
 import pytest
 
-from kkt_adapter.netlab import NetLab
-from tests.poc.test_poc4_offline_8h import Till, lab_with_standins, needs_lab, read_db, wait_all
+from tests.kit.fleet import Till, lab_with_standins, needs_lab, read_db, wait_all
+from tests.kit.netlab import NetLab
 
 COUNT = int(os.environ.get("DRAIN_BENCH_COUNT", "1000"))
 RTT_MS = 20

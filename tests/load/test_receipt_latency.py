@@ -18,7 +18,7 @@ import uuid
 import pytest
 import requests
 
-from kkt_adapter.devstack import AdapterProcess, EmulatorProcess
+from tests.kit.devstack import AdapterProcess, EmulatorProcess
 
 COUNT = int(os.environ.get("RECEIPT_BENCH_COUNT", "1000"))
 WARMUP = 20

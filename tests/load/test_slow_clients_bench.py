@@ -18,8 +18,8 @@ import uuid
 import pytest
 import requests
 
-from kkt_adapter.devstack import AdapterProcess, EmulatorProcess, free_port
 from tests.conftest import POS_ID, sale_body
+from tests.kit.devstack import AdapterProcess, EmulatorProcess, free_port
 from tests.kit.proxy import NGINX, KktProxy
 from tests.kit.slow_clients import SlowHeaderFlood
 

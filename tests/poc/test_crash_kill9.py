@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from kkt_adapter.buffer import journal
-from kkt_adapter.devstack import AdapterProcess, EmulatorProcess
+from tests.kit.devstack import AdapterProcess, EmulatorProcess
 
 ITERATIONS = int(os.environ.get("CRASH_ITERATIONS", "500"))
 CLIENTS = 2  # two POS terminals on one till: requests also queue for the KKT

@@ -17,8 +17,8 @@ import uuid
 import pytest
 import requests
 
-from kkt_adapter.devstack import AdapterProcess, EmulatorProcess
-from kkt_adapter.standins.common import StandinProcess
+from tests.kit.devstack import AdapterProcess, EmulatorProcess
+from tests.kit.standins.common import StandinProcess
 
 POS_ID = "poc1-till"
 PRODUCTS = [  # (name, price, FFD 1199 VAT code from product data)

@@ -30,9 +30,7 @@ import time
 import pytest
 import requests
 
-from kkt_adapter.netlab import NetLab
-from kkt_adapter.standins.common import StandinProcess
-from tests.poc.test_poc4_offline_8h import (
+from tests.kit.fleet import (
     Till,
     endpoint_conditions,
     lab_with_standins,
@@ -43,6 +41,8 @@ from tests.poc.test_poc4_offline_8h import (
     verify_exactly_once,
     wait_all,
 )
+from tests.kit.netlab import NetLab
+from tests.kit.standins.common import StandinProcess
 
 POC5_SECONDS = float(os.environ.get("POC5_SECONDS", "180"))
 FLAP_PERIOD = 10.0  # seconds; half of it down

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from kkt_adapter.buffer import db, journal, schema
+from kkt_adapter.buffer import connection, db, events, journal, schema
 
 
 def test_durability_pragmas_and_version(tmp_path):
@@ -56,8 +56,8 @@ def test_v1_database_with_receipts_upgrades_to_v2_keeping_everything(tmp_path, m
     tables = {r[0] for r in conn.execute_sql("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"deliveries", "breaker_state", "counters"} <= tables
     assert conn.execute_sql("PRAGMA foreign_key_check").fetchall() == []
-    with db.database.atomic("IMMEDIATE"):
-        journal.add_event("ofd_delivered", accepted.receipt.id)  # a v2 event type is now allowed
+    with connection.database.atomic("IMMEDIATE"):
+        events.add_event("ofd_delivered", accepted.receipt.id)  # a v2 event type is now allowed
 
 
 def test_a_newer_schema_is_refused(tmp_path):

@@ -10,23 +10,17 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from kkt_adapter.buffer.models import EVENT_TYPES, FISCAL_STATUSES, SYNC_STATUSES
-from kkt_adapter.runtime import plan_state
+from kkt_adapter.refusal import Refusal
+from kkt_adapter.status import plan_state
 from kkt_adapter.sync.breaker import STATE_VALUES
 from kkt_adapter.sync.heartbeat import STATES as NETWORK_STATES
 from kkt_adapter.web import create_app
 from kkt_adapter.web.auth import admin_required
-from kkt_adapter.web.errors import _HTTP_CODES
+from kkt_adapter.web.errors import HTTP_CODES, KKT_ERRORS, PROBLEMS
 from kkt_adapter.web.metrics import KKT_STATES
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.yaml"
 PACKAGE = Path(__file__).resolve().parents[2] / "appliance" / "kkt_adapter"
-#: ``Problem(409, "sync_in_progress", ...)``, ``RefundRefused(422, "refund_exceeds_original", ...)``,
-#: ``OperationError(409, "shift_not_open", ...)``, ``problem_response(503, "shutting_down", ...)`` and the
-#: stored ``"code": "kkt_rejected"`` answer body.
-RAISED_CODE = re.compile(
-    r'(?:Problem|problem_response|RefundRefused|OperationError)\(\s*\d{3},\s*"([a-z_]+)"'
-    r'|"code":\s*"([a-z_]+)"'
-)
 #: Methods Flask adds to every rule by itself; the spec describes only the ones the views implement.
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -137,15 +131,33 @@ def test_enums_match_the_code(spec):
     assert set(events["enum"]) <= set(EVENT_TYPES), set(events["enum"]) - set(EVENT_TYPES)
 
 
-def test_every_problem_code_the_code_raises_is_documented(spec):
-    """Each stable ``code`` the adapter can answer with is listed in the Problem schema."""
-    documented = set(
-        re.findall(r"[a-z_]+", spec["components"]["schemas"]["Problem"]["properties"]["code"]["description"])
-    )
-    raised = {"http_error", *_HTTP_CODES.values()}
-    for source in PACKAGE.rglob("*.py"):
-        if "standins" in source.parts:  # the stand-ins of the OFD and Odoo have their own contracts
-            continue
-        for match in RAISED_CODE.finditer(source.read_text(encoding="utf-8")):
-            raised.add(match.group(1) or match.group(2))
-    assert raised - documented == set(), f"undocumented problem codes: {sorted(raised - documented)}"
+#: Codes answered by the till's kkt-proxy (nginx, ansible/roles/till_proxy), not by the adapter.
+PROXY_CODES = {"adapter_unavailable", "adapter_timeout", "request_timeout"}
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_the_error_map_and_the_spec_list_the_same_problem_codes(spec):
+    """The Problem schema's code list is exactly the error map's codes (plus the proxy's own)."""
+    prose = spec["components"]["schemas"]["Problem"]["properties"]["code"]["description"]
+    documented = set(re.findall(r"[a-z_]+", re.sub(r"`[^`]*`", "", prose)))  # `field names` are not codes
+    answered = {"http_error", *PROBLEMS, *HTTP_CODES.values()}
+    assert answered - documented == set(), f"undocumented problem codes: {sorted(answered - documented)}"
+    listed = {word for word in documented if "_" in word or word in answered}
+    assert listed - answered - PROXY_CODES == set(), f"documented but never answered: {listed - answered}"
+
+
+def test_every_refusal_and_kkt_error_has_an_entry_in_the_error_map():
+    """Each fixed code of a domain refusal, each KKT error class and each werkzeug code maps to a status."""
+    import kkt_adapter.web  # noqa: F401 - imports every module that defines a Refusal
+
+    fixed = {cls.code for cls in _subclasses(Refusal) if "code" in vars(cls)}
+    assert fixed, "no Refusal subclass found"
+    codes = fixed | {code for _, code in KKT_ERRORS} | set(HTTP_CODES.values())
+    assert codes - set(PROBLEMS) - {"bad_request", "forbidden", "not_found", "method_not_allowed"} == set()
+    assert codes <= set(PROBLEMS), f"codes without a status: {sorted(codes - set(PROBLEMS))}"

@@ -9,11 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from kkt_emulator.device import Device
+from kkt_emulator.faults import Fault, Faults
+from kkt_emulator.fn import FiscalStorage, FnError
+from kkt_emulator.store import StateStore
 
-from kkt_adapter.emulator.device import Device
-from kkt_adapter.emulator.faults import Fault, Faults
-from kkt_adapter.emulator.fn import FiscalStorage, FnError
-from kkt_adapter.emulator.store import StateStore
 from kkt_adapter.shtrih import commands as cmd
 from kkt_adapter.shtrih import errors as E
 

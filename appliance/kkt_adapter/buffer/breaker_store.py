@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pybreaker
 
 from kkt_adapter.buffer import deliveries
-from kkt_adapter.buffer.db import write_transaction
-from kkt_adapter.buffer.journal import add_event
+from kkt_adapter.buffer.connection import write_transaction
+from kkt_adapter.buffer.events import add_event
 from kkt_adapter.buffer.models import BreakerState
 
 log = logging.getLogger(__name__)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import peewee
 
-from kkt_adapter.buffer import storage
-
-#: The one database handle of this process; bound with ``open_database``. Peewee keeps one connection
-#: per thread, which is what gunicorn's threads and the background workers need.
-database = peewee.DatabaseProxy()
+from kkt_adapter.buffer import schema, storage
+from kkt_adapter.buffer.connection import database
 
 
 def pragmas(busy_timeout_ms: int, wal_autocheckpoint_pages: int) -> dict[str, object]:
@@ -38,8 +33,6 @@ def open_database(
     ``reserve_bytes`` > 0 installs the disk-full reserve beside the database (``storage.Reserve``); when
     the disk already has less room than that, the reserve is released first so the database can open.
     """
-    from kkt_adapter.buffer import schema  # late import: schema imports the models bound to the proxy
-
     reserve = None
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -59,17 +52,6 @@ def open_database(
             raise full or storage.full_error(exc, "the journal cannot be opened") from exc
         raise
     return db
-
-
-@contextmanager
-def write_transaction() -> Iterator[None]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``; a full disk leaves it as ``storage.StorageFull`` (nothing committed).
-
-    IMMEDIATE takes the write lock up front, so read-modify-write sequences (HLC, capacity) are serialised
-    across every process that opens the buffer.
-    """
-    with storage.translating(), database.atomic("IMMEDIATE"):
-        yield
 
 
 def checkpoint(mode: str = "PASSIVE") -> tuple[int, int, int]:

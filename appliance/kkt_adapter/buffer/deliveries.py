@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kkt_adapter import hlc
-from kkt_adapter.buffer.db import write_transaction
-from kkt_adapter.buffer.journal import add_event, next_hlc
+from kkt_adapter.buffer.connection import write_transaction
+from kkt_adapter.buffer.events import add_event, next_hlc
 from kkt_adapter.buffer.models import Counter, Delivery, Dlq, Receipt
+from kkt_adapter.refusal import Refusal
 
 RECEIPT_DOC_TYPES = (3, 31)  # FFD: receipt, correction receipt
 
@@ -316,8 +317,10 @@ def dlq_list(include_resolved: bool = False) -> list[Dlq]:
     return list(query)
 
 
-class DlqError(LookupError):
-    pass
+class DlqError(Refusal, LookupError):
+    """No open DLQ entry with that id."""
+
+    code = "dlq_entry_not_found"
 
 
 def dlq_retry(dlq_id: str, by: str) -> Dlq:

@@ -1,8 +1,8 @@
 """Journal operations: every state change of a receipt and its event row commit in one transaction.
 
-Write transactions (``db.write_transaction``) are ``BEGIN IMMEDIATE`` so that the HLC read-modify-write and
-the capacity check are serialised across every process that opens the buffer (adapter, sync runner,
-kktctl); on a full disk they raise ``storage.StorageFull`` with nothing committed.
+Write transactions (``connection.write_transaction``) are ``BEGIN IMMEDIATE`` so that the HLC
+read-modify-write and the capacity check are serialised across every process that opens the buffer
+(adapter, sync runner, kktctl); on a full disk they raise ``storage.StorageFull`` with nothing committed.
 """
 
 from __future__ import annotations
@@ -15,23 +15,34 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kkt_adapter import hlc
-from kkt_adapter.buffer.db import write_transaction
+from kkt_adapter.buffer import deliveries
+from kkt_adapter.buffer.connection import write_transaction
+from kkt_adapter.buffer.events import add_event, dumps, next_hlc
 from kkt_adapter.buffer.models import BufferEvent, Dlq, HlcState, IdempotencyKey, KktState, Receipt, Shift
+from kkt_adapter.refusal import Refusal
 
 #: Delivery statuses that occupy buffer capacity: accepted for delivery and not delivered yet.
 QUEUED = ("pending", "syncing")
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(Refusal):
     """The key was already used with a different request body."""
 
+    code = "idempotency_conflict"
 
-class BufferFull(Exception):
+    def __init__(self) -> None:
+        super().__init__(
+            "this Idempotency-Key was already used for a different receipt; generate a new key per sale"
+        )
+
+
+class BufferFull(Refusal):
     """The buffer holds ``capacity`` undelivered receipts; accepting more would break the promise."""
 
+    code = "buffer_full"
+
     def __init__(self, queued: int, capacity: int):
-        super().__init__(f"{queued} receipts awaiting delivery, capacity {capacity}")
+        super().__init__(f"{queued} receipts await delivery (capacity {capacity}); deliver the backlog first")
         self.queued = queued
         self.capacity = capacity
 
@@ -40,44 +51,6 @@ def canonical_hash(payload: Any) -> str:
     """sha256 of the canonical JSON form: key order and whitespace do not change the hash."""
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def next_hlc() -> hlc.Timestamp:
-    """Issue the next HLC timestamp and persist it; call inside an IMMEDIATE transaction."""
-    row = HlcState.get_by_id(1)
-    ts = hlc.tick(hlc.Timestamp(row.wall_ms, row.logical), hlc.wall_clock_ms())
-    HlcState.update(wall_ms=ts.wall_ms, logical=ts.logical).where(HlcState.id == 1).execute()
-    return ts
-
-
-def merge_remote_hlc(remote: hlc.Timestamp) -> hlc.Timestamp:
-    """Merge a timestamp received from the server (HLC receive event) and persist the result."""
-    with write_transaction():
-        row = HlcState.get_by_id(1)
-        ts = hlc.receive(hlc.Timestamp(row.wall_ms, row.logical), remote, hlc.wall_clock_ms())
-        HlcState.update(wall_ms=ts.wall_ms, logical=ts.logical).where(HlcState.id == 1).execute()
-        return ts
-
-
-def current_hlc() -> hlc.Timestamp:
-    row = HlcState.get_by_id(1)
-    return hlc.Timestamp(row.wall_ms, row.logical)
-
-
-def add_event(event_type: str, receipt_id: str | None = None, **metadata: Any) -> BufferEvent:
-    """Append one event with a fresh HLC timestamp; call inside an IMMEDIATE transaction."""
-    ts = next_hlc()
-    return BufferEvent.create(
-        event_type=event_type,
-        receipt=receipt_id,
-        timestamp=hlc.wall_clock_ms(),
-        hlc=str(ts),
-        metadata=_dumps(metadata) if metadata else None,
-    )
 
 
 # --- receipts: acceptance and idempotency ---------------------------------------------------------
@@ -106,7 +79,7 @@ def accept_receipt(
         existing = IdempotencyKey.get_or_none(IdempotencyKey.key == key)
         if existing is not None:
             if existing.request_hash != request_hash:
-                raise IdempotencyConflict(key)
+                raise IdempotencyConflict()
             return Accepted(existing.receipt, existing, created=False)
         queued = (
             Receipt.select().where(Receipt.status.in_(QUEUED), Receipt.fiscal_status != "rejected").count()
@@ -121,7 +94,7 @@ def accept_receipt(
             created_at=int(time.time()),
             hlc_local_time=ts.wall_ms,
             hlc_logical_counter=ts.logical,
-            fiscal_doc=_dumps({"request": request}),
+            fiscal_doc=dumps({"request": request}),
             total=total,
             original_receipt=original_receipt_id,
         )
@@ -134,7 +107,7 @@ def accept_receipt(
 
 def store_response(key: str, status_code: int, response: dict[str, Any]) -> None:
     with write_transaction():
-        IdempotencyKey.update(status_code=status_code, response=_dumps(response)).where(
+        IdempotencyKey.update(status_code=status_code, response=dumps(response)).where(
             IdempotencyKey.key == key
         ).execute()
 
@@ -202,13 +175,11 @@ def mark_printed(
             fiscal_sign=fiscal_sign,
             fiscal_datetime=fiscal_datetime,
             shift_number=shift_number,
-            fiscal_doc=_dumps(doc),
+            fiscal_doc=dumps(doc),
             last_error=None,
         ).where(Receipt.id == receipt_id).execute()
         add_event(event, receipt_id, fd_number=fd_number, fiscal_sign=fiscal_sign, fn_number=fn_number)
         _update_kkt_state(fn_number, fd_number)
-        from kkt_adapter.buffer import deliveries  # the delivery leg is queued with the print result
-
         printed = Receipt.get_by_id(receipt_id)
         deliveries.enqueue_odoo(printed, fn_number, fd_number, document_type)
         deliveries.link_receipt_documents(receipt_id, fn_number, fd_number)

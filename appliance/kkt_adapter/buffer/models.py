@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from kkt_adapter.buffer.db import database
+from kkt_adapter.buffer.connection import database
 
 #: Delivery status of a receipt (owner's plan): pending until delivered, syncing while a runner holds it.
 SYNC_STATUSES = ("pending", "syncing", "synced", "failed")

@@ -19,9 +19,14 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+from kkt_adapter.refusal import Refusal
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +39,17 @@ RESERVE_NAME = "reserve.ballast"
 OPEN_MIN_BYTES = 256 * 1024
 
 
-class StorageFull(Exception):
-    """The buffer's disk has no room: nothing new is accepted until space returns (HTTP 507)."""
+class StorageFull(Refusal):
+    """The buffer's disk has no room: nothing new is accepted until space returns (``free_bytes`` in the
+    answer)."""
+
+    code = "storage_full"
 
     def __init__(self, free_bytes: int, directory: str, action: str = "the write was not made"):
         super().__init__(
             f"the till's disk is full: {free_bytes} bytes free in {directory}; {action} "
-            "(free space on the till — see runbook KktTillStorageFull)"
+            "(free space on the till — see runbook KktTillStorageFull)",
+            free_bytes=free_bytes,
         )
         self.free_bytes = free_bytes
         self.directory = directory
@@ -199,6 +208,16 @@ def check_accepting() -> None:
     if not accepting():
         free, where = _free_now()
         raise StorageFull(free, where, "the receipt was not accepted: ring it again once space is freed")
+
+
+def retry_once_if_full(write: Callable[[], T]) -> T:
+    """Run ``write``; on ``StorageFull`` run it once more. The first failure released the reserve, whose
+    room is for the receipt in flight (its ``printing`` and ``printed`` writes); a second failure raises."""
+    try:
+        return write()
+    except StorageFull:
+        log.warning("storage: disk full; retrying the write of the receipt in flight in the reserve's room")
+        return write()
 
 
 def full_error(exc: BaseException, action: str = "the write was not made") -> StorageFull:

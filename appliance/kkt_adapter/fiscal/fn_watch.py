@@ -11,8 +11,8 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from kkt_adapter.buffer import journal
-from kkt_adapter.buffer.db import write_transaction
+from kkt_adapter.buffer import events
+from kkt_adapter.buffer.connection import write_transaction
 from kkt_adapter.config import FnWatchConfig
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class FnWatch:
                     backlog.days_to_block,
                 )
                 with write_transaction():
-                    journal.add_event("fn_backlog_warning", None, pos_id=pos_id, **backlog.as_dict())
+                    events.add_event("fn_backlog_warning", None, pos_id=pos_id, **backlog.as_dict())
             self._warned = level
 
     def snapshot(self) -> FnBacklog | None:

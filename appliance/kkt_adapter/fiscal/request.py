@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from kkt_adapter.kkt.types import VAT_CODES, Correction, FiscalItem, FiscalReceipt, SettlementKind
+from kkt_adapter.refusal import Refusal
 
 MAX_NAME = 128  # tag 1030 length limit (FFD 1.2)
 MAX_QUANTITY = Decimal("99999")  # quantity carried on 6 bytes with 6 decimals; no optics line comes close
@@ -62,11 +63,16 @@ class FieldError:
     reason: str
 
 
-class InvalidReceipt(ValueError):
-    """One or more fields are invalid; ``errors`` lists every one of them."""
+class InvalidReceipt(Refusal, ValueError):
+    """One or more fields are invalid; ``errors`` lists every one of them (also in the answer)."""
+
+    code = "invalid_receipt"
 
     def __init__(self, errors: list[FieldError]):
-        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+        super().__init__(
+            "; ".join(f"{e.field}: {e.reason}" for e in errors),
+            errors=[{"field": e.field, "reason": e.reason} for e in errors],
+        )
         self.errors = errors
 
 

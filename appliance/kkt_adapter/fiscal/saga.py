@@ -9,19 +9,17 @@ ordinary two-phase path; when the KKT refuses the return for good, the saga's co
 
 from __future__ import annotations
 
-from kkt_adapter.buffer import journal
-from kkt_adapter.buffer.db import write_transaction
+from kkt_adapter.buffer import events, journal
+from kkt_adapter.buffer.connection import write_transaction
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.fiscal.request import ValidatedReceipt
 from kkt_adapter.kkt.types import SettlementKind
+from kkt_adapter.refusal import Refusal
 
 
-class RefundRefused(Exception):
-    """The refund may not go ahead now; carries the HTTP problem to answer with."""
-
-    def __init__(self, status: int, code: str, title: str, detail: str):
-        super().__init__(detail)
-        self.status, self.code, self.title, self.detail = status, code, title, detail
+class RefundRefused(Refusal):
+    """The refund may not go ahead now; ``code`` says why (original_not_found, original_not_refundable,
+    original_not_delivered, refund_exceeds_original)."""
 
 
 def check_refund(validated: ValidatedReceipt, key: str) -> None:
@@ -29,10 +27,7 @@ def check_refund(validated: ValidatedReceipt, key: str) -> None:
     original = journal.get_receipt(validated.original_receipt_id)
     if original is None:
         raise RefundRefused(
-            422,
-            "original_not_found",
-            "Original receipt unknown",
-            f"no receipt {validated.original_receipt_id} on this till",
+            f"no receipt {validated.original_receipt_id} on this till", code="original_not_found"
         )
     if journal.get_key(key) is not None:
         return  # the refund was accepted before: the retry follows the idempotency rules
@@ -40,26 +35,20 @@ def check_refund(validated: ValidatedReceipt, key: str) -> None:
         return  # a correction may cite the receipt it corrects without being a refund
     if original.kind == "refund" or original.fiscal_status != "printed":
         raise RefundRefused(
-            422,
-            "original_not_refundable",
-            "Original cannot be refunded",
             f"receipt {original.id} is a {original.kind} in state {original.fiscal_status}",
+            code="original_not_refundable",
         )
     if original.status != "synced":
         raise RefundRefused(
-            409,
-            "original_not_delivered",
-            "Original sale not delivered yet",
             f"sale {original.id} has not reached the OFD and Odoo yet (status {original.status}); "
             "refund it once it is delivered",
+            code="original_not_delivered",
         )
     left = original.total - journal.refunded_total(original.id)
     if validated.fiscal.total > left:
         raise RefundRefused(
-            422,
-            "refund_exceeds_original",
-            "Refund exceeds the sale",
             f"refund {validated.fiscal.total / 100:.2f} exceeds what is left of the sale ({left / 100:.2f})",
+            code="refund_exceeds_original",
         )
 
 
@@ -67,7 +56,7 @@ def compensate_if_rejected(receipt: Receipt) -> None:
     """Record the saga's compensation when the KKT refused a refund for good (nothing to undo)."""
     if receipt.kind == "refund" and receipt.fiscal_status == "rejected" and receipt.original_receipt_id:
         with write_transaction():
-            journal.add_event(
+            events.add_event(
                 "refund_compensated",
                 receipt.id,
                 original_receipt_id=receipt.original_receipt_id,

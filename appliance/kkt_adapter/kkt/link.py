@@ -10,14 +10,11 @@ read-only commands.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import termios
 import time
 
-import serial
-
 from kkt_adapter.kkt.errors import KktLinkError, KktProtocolError, KktTimeout
+from kkt_adapter.kkt.serial_port import SerialPort
 from kkt_adapter.kkt.types import Timeouts
 from kkt_adapter.shtrih.commands import split_command
 from kkt_adapter.shtrih.frame import (
@@ -26,18 +23,12 @@ from kkt_adapter.shtrih.frame import (
     NAK,
     BadFrame,
     Control,
-    Event,
     Frame,
-    FrameParser,
     encode_frame,
 )
 
-#: What the serial layer raises when the device goes away (unplugged, re-enumerated, pty closed).
-IO_ERRORS = (serial.SerialException, OSError, termios.error)
-
 log = logging.getLogger(__name__)
 
-POLL = 0.02  # seconds; granularity of deadline checks while waiting for bytes (data wakes reads at once)
 DEFAULT_BAUD = 115200  # Shtrih-M factory default line speed
 
 
@@ -46,34 +37,21 @@ class ShtrihLink:
 
     def __init__(self, port: str, baudrate: int = DEFAULT_BAUD, timeouts: Timeouts | None = None):
         self.port = port
-        self.baudrate = baudrate
         self.timeouts = timeouts or Timeouts()
-        self._serial: serial.Serial | None = None
-        self._parser = FrameParser()
-        self._events: list[Event] = []
+        self._port = SerialPort(port, baudrate, self.timeouts)
         self.stale_answers = 0  # answers of earlier exchanges read and discarded (diagnostics)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
     @property
     def is_open(self) -> bool:
-        return self._serial is not None
+        return self._port.is_open
 
     def open(self) -> None:
         """Open the port and bring the device to idle (discarding a stale answer). Idempotent."""
-        if self._serial is not None:
+        if self._port.is_open:
             return
-        try:
-            # exclusive: a second opener (say a diagnostic tool) fails instead of interleaving frames with us
-            self._serial = serial.Serial(
-                self.port,
-                self.baudrate,
-                timeout=POLL,
-                write_timeout=max(self.timeouts.ack, 1.0),
-                exclusive=True,
-            )
-        except (*IO_ERRORS, ValueError) as exc:
-            raise KktLinkError(f"cannot open {self.port}: {exc}") from exc
+        self._port.open()
         try:
             self._enquire()
         except BaseException:
@@ -81,12 +59,7 @@ class ShtrihLink:
             raise
 
     def close(self) -> None:
-        if self._serial is not None:
-            with contextlib.suppress(*IO_ERRORS):
-                self._serial.close()
-            self._serial = None
-        self._parser = FrameParser()
-        self._events.clear()
+        self._port.close()
 
     # ---- exchange --------------------------------------------------------------------------------
 
@@ -97,7 +70,7 @@ class ShtrihLink:
         device rejected the frame every time (nothing was executed), KktTimeout when the command may have
         been executed but no answer could be read.
         """
-        if self._serial is None:
+        if not self._port.is_open:
             raise KktLinkError("link is not open")
         code, _ = split_command(body)
         frame = encode_frame(body)
@@ -123,13 +96,12 @@ class ShtrihLink:
 
     def _enquire(self) -> None:
         """ENQ until the device says NAK (idle). An ACK means a stale answer: read it, ACK it, drop it."""
-        assert self._serial is not None
         silent = 0
         stale = 0
         while True:
-            self._drain_input()
-            self._write(bytes([ENQ]))
-            event = self._next_event(self.timeouts.enq)
+            self._port.drain_input()
+            self._port.write(bytes([ENQ]))
+            event = self._port.next_event(self.timeouts.enq)
             if isinstance(event, Control) and event.byte == NAK:
                 return
             if isinstance(event, Control) and event.byte == ACK:
@@ -143,7 +115,7 @@ class ShtrihLink:
                 continue
             if isinstance(event, Frame):
                 # A late answer arrived on its own (we did not ACK it yet): acknowledge and drop it.
-                self._write(bytes([ACK]))
+                self._port.write(bytes([ACK]))
                 self.stale_answers += 1
                 continue
             silent += 1
@@ -157,8 +129,8 @@ class ShtrihLink:
         again; silence or anything else is ambiguous and handed to the ENQ recovery instead.
         """
         for _ in range(max(1, self.timeouts.attempts)):
-            self._write(frame)
-            event = self._next_event(self.timeouts.ack)
+            self._port.write(frame)
+            event = self._port.next_event(self.timeouts.ack)
             if isinstance(event, Control) and event.byte == ACK:
                 return True
             if isinstance(event, Control) and event.byte == NAK:
@@ -166,7 +138,7 @@ class ShtrihLink:
                 continue
             if isinstance(event, Frame | BadFrame):
                 # The ACK was lost on the line but an answer is already coming: the frame was accepted.
-                self._events.insert(0, event)
+                self._port.push_back(event)
                 return True
             return False
         raise KktProtocolError(f"device rejected the frame of command 0x{code:X} every time; not executed")
@@ -176,11 +148,11 @@ class ShtrihLink:
         deadline = time.monotonic() + timeout
         naks = 0
         while True:
-            event = self._next_event(deadline - time.monotonic())
+            event = self._port.next_event(deadline - time.monotonic())
             if event is None:
                 return None
             if isinstance(event, Frame):
-                self._write(bytes([ACK]))
+                self._port.write(bytes([ACK]))
                 try:
                     answer_code, _ = split_command(event.body)
                 except ValueError:
@@ -195,22 +167,22 @@ class ShtrihLink:
                 if naks > self.timeouts.attempts:
                     return None
                 log.info("answer damaged (%s); NAK so the device sends it again", event.reason)
-                self._write(bytes([NAK]))
+                self._port.write(bytes([NAK]))
                 deadline = time.monotonic() + timeout
             # Control bytes and garbage between frames carry nothing here.
 
     def _recover(self, code: int, timeout: float) -> bytes | None:
         """After a missing answer: ENQ (never the command). ACK -> read the answer; NAK -> None (unknown)."""
         for _ in range(max(1, self.timeouts.attempts)):
-            self._write(bytes([ENQ]))
-            event = self._next_event(self.timeouts.enq)
+            self._port.write(bytes([ENQ]))
+            event = self._port.next_event(self.timeouts.enq)
             if isinstance(event, Control) and event.byte == ACK:
                 body = self._read_answer(code, timeout)
                 if body is not None:
                     return body
                 continue
             if isinstance(event, Frame | BadFrame):
-                self._events.insert(0, event)
+                self._port.push_back(event)
                 body = self._read_answer(code, timeout)
                 if body is not None:
                     return body
@@ -219,44 +191,3 @@ class ShtrihLink:
                 return None  # idle with nothing pending: the answer is lost for good
             # silence: the device may be busy or gone; ask again
         return None
-
-    # ---- bytes -----------------------------------------------------------------------------------
-
-    def _write(self, data: bytes) -> None:
-        assert self._serial is not None
-        try:
-            self._serial.write(data)
-            self._serial.flush()
-        except IO_ERRORS as exc:
-            raise KktLinkError(f"write to {self.port} failed: {exc}") from exc
-
-    def _drain_input(self) -> None:
-        """Forget everything received so far (stray bytes between exchanges)."""
-        assert self._serial is not None
-        try:
-            self._serial.reset_input_buffer()
-        except IO_ERRORS as exc:
-            raise KktLinkError(f"cannot reset {self.port}: {exc}") from exc
-        self._parser = FrameParser()
-        self._events.clear()
-
-    def _next_event(self, timeout: float) -> Event | None:
-        """Next parsed event within ``timeout`` seconds; a frame cut short comes back as BadFrame."""
-        assert self._serial is not None
-        deadline = time.monotonic() + max(0.0, timeout)
-        last_byte = time.monotonic()
-        while True:
-            if self._events:
-                return self._events.pop(0)
-            now = time.monotonic()
-            if self._parser.in_frame and now - last_byte > self.timeouts.byte:
-                return self._parser.abort()
-            if now >= deadline and not self._parser.in_frame:
-                return None
-            try:
-                data = self._serial.read(max(1, self._serial.in_waiting))
-            except IO_ERRORS as exc:
-                raise KktLinkError(f"read from {self.port} failed: {exc}") from exc
-            if data:
-                last_byte = time.monotonic()
-                self._events.extend(self._parser.feed(data))

@@ -1,6 +1,6 @@
 """Shtrih-M FiscalDevice: turns the vendor-neutral calls of kkt/interface.py into protocol v1 commands.
 
-A receipt is 8D (open) -> FF0C (document TLVs: 1008, 1173/1174) -> per item FF4D (2108) then FF46 -> FF45.
+One command at a time through ``ShtrihExchange``; a receipt's commands come from ``shtrih_receipt``.
 Read-only commands may be re-sent by the link after a timeout; everything else raises KktTimeout, and the
 caller must reconcile with FF01 (last FD) / FF0A before deciding to print again.
 """
@@ -9,55 +9,30 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from kkt_adapter.kkt.errors import KktDeviceError, KktError, KktProtocolError, KktTimeout
 from kkt_adapter.kkt.interface import FiscalDevice
-from kkt_adapter.kkt.link import DEFAULT_BAUD, ShtrihLink
+from kkt_adapter.kkt.link import DEFAULT_BAUD
+from kkt_adapter.kkt.shtrih_documents import found_document
+from kkt_adapter.kkt.shtrih_exchange import ShtrihExchange
+from kkt_adapter.kkt.shtrih_receipt import RECEIPT_TYPE, receipt_plan
 from kkt_adapter.kkt.types import (
-    VAT_CODES,
     DeviceInfo,
     DocumentType,
-    FiscalItem,
     FiscalReceipt,
     FiscalResult,
     FnExpiry,
     FnStatus,
     FoundDocument,
     OfdStatus,
-    SettlementKind,
     ShiftReport,
     ShortStatus,
     Timeouts,
 )
-from kkt_adapter.shtrih import codec
 from kkt_adapter.shtrih import commands as cmd
 from kkt_adapter.shtrih.codec import CodecError
-from kkt_adapter.shtrih.errors import RECEIPT_DATA_ERRORS, describe
 
 log = logging.getLogger(__name__)
-
-#: 8D receipt type for each settlement kind (FFD 1054 -> Shtrih document type).
-RECEIPT_TYPE: dict[SettlementKind, int] = {
-    SettlementKind.SALE: 0,
-    SettlementKind.PURCHASE: 1,
-    SettlementKind.SALE_RETURN: 2,
-    SettlementKind.PURCHASE_RETURN: 3,
-}
-
-#: FF46 tax-rate byte for each FFD 1199 VAT code. This project sends the 1199 code itself (the emulator
-#: understands it). Firmware expecting its own tax-group numbering or bitmask is adapted HERE, nowhere else.
-WIRE_TAX_RATE: dict[int, int] = {code: code for code in VAT_CODES}
-
-PAYMENT_CASH = 0  # FF45 payment slot of tag 1031
-PAYMENT_ELECTRONIC = 1  # FF45 payment slot of tag 1081
-
-TAG_BUYER_CONTACT = 1008
-TAG_CORRECTION_TYPE = 1173
-TAG_CORRECTION_BASIS = 1174
-TAG_BASIS_DATE = 1178
-TAG_BASIS_NUMBER = 1179
-TAG_MEASURE_UNIT = 2108
 
 
 class ShtrihDriver(FiscalDevice):
@@ -71,30 +46,25 @@ class ShtrihDriver(FiscalDevice):
         password: int = cmd.DEFAULT_PASSWORD,  # 30 = system administrator, allowed for every command
         timeouts: Timeouts | None = None,
     ):
-        self.timeouts = timeouts or Timeouts()
+        self.exchange = ShtrihExchange(port, baudrate, password, timeouts or Timeouts())
+        self.timeouts = self.exchange.timeouts
         self.password = password
-        self._link = ShtrihLink(port, baudrate, self.timeouts)
-        # Per-command answer timeouts: Timeouts.extra keys are hex codes such as "FF45" or "E0".
-        self._answer_timeouts = {
-            cmd.parse_code(key): float(value) for key, value in self.timeouts.extra.items()
-        }
+        self._call = self.exchange.call
 
     @property
     def port(self) -> str:
-        return self._link.port
+        return self.exchange.link.port
 
     @property
     def stale_answers(self) -> int:
         """Answers of earlier, abandoned exchanges that the link read and discarded (diagnostics)."""
-        return self._link.stale_answers
-
-    # ---- lifecycle -------------------------------------------------------------------------------
+        return self.exchange.link.stale_answers
 
     def open(self) -> None:
-        self._link.open()
+        self.exchange.link.open()
 
     def close(self) -> None:
-        self._link.close()
+        self.exchange.link.close()
 
     def __enter__(self) -> ShtrihDriver:
         self.open()
@@ -102,31 +72,6 @@ class ShtrihDriver(FiscalDevice):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # ---- the one exchange helper -----------------------------------------------------------------
-
-    def _call(self, command: cmd.Command, **values: Any) -> dict[str, Any]:
-        """Send one command; return its decoded answer or raise KktDeviceError for a non-zero error byte."""
-        if not self._link.is_open:
-            self._link.open()
-        body = cmd.build_request(command, self.password, **values)
-        answer = self._link.transact(
-            body,
-            read_only=command.read_only,
-            answer_timeout=self._answer_timeouts.get(command.code),
-        )
-        try:
-            error, data = cmd.parse_answer(command, answer)
-        except CodecError as exc:
-            if command.read_only:
-                raise KktProtocolError(f"malformed answer to 0x{command.code:X}: {exc}") from exc
-            # The device answered, so it executed the command; only its result is unreadable.
-            raise KktTimeout(f"unreadable answer to 0x{command.code:X}: {exc}", command=command.code) from exc
-        if error:
-            raise KktDeviceError(
-                command.code, error, describe(error), retryable=error not in RECEIPT_DATA_ERRORS
-            )
-        return data
 
     # ---- status ----------------------------------------------------------------------------------
 
@@ -177,30 +122,7 @@ class ShtrihDriver(FiscalDevice):
         return self._call(cmd.UNCONFIRMED_COUNT)["count"]
 
     def find_document(self, fd_number: int) -> FoundDocument:
-        a = self._call(cmd.FIND_DOCUMENT, fd_number=fd_number)
-        doc_type = a["document_type"]
-        try:
-            typed: DocumentType | int = DocumentType(doc_type)
-        except ValueError:
-            typed = doc_type
-        try:
-            if doc_type in (DocumentType.RECEIPT, DocumentType.CORRECTION_RECEIPT):
-                d = cmd.FOUND_RECEIPT.unpack(a["data"])
-            elif doc_type in (DocumentType.SHIFT_OPEN, DocumentType.SHIFT_CLOSE):
-                d = cmd.FOUND_SHIFT.unpack(a["data"])
-            else:
-                d = cmd.FOUND_OTHER.unpack(a["data"])
-        except CodecError as exc:
-            raise KktProtocolError(f"malformed FF0A data for FD {fd_number}: {exc}") from exc
-        return FoundDocument(
-            fd_number=d["fd_number"],
-            document_type=typed,
-            ofd_confirmed=bool(a["ofd_confirmed"]),
-            issued_at=d["issued_at"] or datetime(2000, 1, 1),
-            fiscal_sign=d["fiscal_sign"],
-            settlement=d.get("settlement"),
-            total=d.get("total"),
-        )
+        return found_document(self._call(cmd.FIND_DOCUMENT, fd_number=fd_number), fd_number)
 
     # ---- shift -----------------------------------------------------------------------------------
 
@@ -247,7 +169,9 @@ class ShtrihDriver(FiscalDevice):
         the receipt was opened the driver cancels it (best effort: a refused command was not executed, so the
         half-built receipt is of no use). On KktTimeout nothing more is sent: the caller reconciles.
         """
-        plan = self._receipt_plan(receipt)  # encode everything first: nothing is sent if any value is bad
+        plan = receipt_plan(
+            receipt, self.password
+        )  # encode everything first: nothing is sent if any value is bad
         self._call(cmd.OPEN_RECEIPT, receipt_type=RECEIPT_TYPE[receipt.kind])
         try:
             for command, values in plan:
@@ -264,58 +188,6 @@ class ShtrihDriver(FiscalDevice):
             self._cancel_quietly()
             raise
         raise AssertionError("receipt plan has no closing command")  # pragma: no cover
-
-    def _receipt_plan(self, receipt: FiscalReceipt) -> list[tuple[cmd.Command, dict[str, Any]]]:
-        if not receipt.items:
-            raise ValueError("a receipt needs at least one item")
-        plan: list[tuple[cmd.Command, dict[str, Any]]] = []
-        try:
-            if receipt.correction is not None:
-                c = receipt.correction
-                plan.append(
-                    (cmd.TLV_TO_DOCUMENT, {"tlv": codec.tlv_byte(TAG_CORRECTION_TYPE, c.correction_type)})
-                )
-                basis = [codec.tlv_unixtime(TAG_BASIS_DATE, c.basis_date)]
-                basis.append(codec.tlv_string(TAG_BASIS_NUMBER, c.basis_number))
-                plan.append((cmd.TLV_TO_DOCUMENT, {"tlv": codec.tlv_stlv(TAG_CORRECTION_BASIS, basis)}))
-            if receipt.buyer_contact:
-                plan.append(
-                    (cmd.TLV_TO_DOCUMENT, {"tlv": codec.tlv_string(TAG_BUYER_CONTACT, receipt.buyer_contact)})
-                )
-            for item in receipt.items:
-                plan.append(
-                    (cmd.TLV_TO_OPERATION, {"tlv": codec.tlv_byte(TAG_MEASURE_UNIT, item.measure_unit)})
-                )
-                plan.append((cmd.OPERATION_V2, self._item_values(receipt.kind, item)))
-            payments = [0] * cmd.PAYMENT_SLOTS
-            payments[PAYMENT_CASH] = receipt.cash
-            payments[PAYMENT_ELECTRONIC] = receipt.electronic
-            close = {"payments": payments, "taxation_system": receipt.taxation_system, "text": receipt.text}
-            plan.append((cmd.CLOSE_RECEIPT_V2, close))
-            for command, values in plan:  # dry-run encoding: raises before any byte goes out
-                cmd.build_request(command, self.password, **values)
-        except CodecError as exc:
-            raise ValueError(f"receipt cannot be encoded: {exc}") from exc
-        return plan
-
-    @staticmethod
-    def _item_values(kind: SettlementKind, item: FiscalItem) -> dict[str, Any]:
-        if item.vat not in WIRE_TAX_RATE:
-            raise ValueError(f"unknown VAT code {item.vat} (FFD 1199)")
-        if len(item.name) > 128:
-            raise ValueError(f"item name longer than 128 characters: {item.name[:40]}...")
-        return {
-            "operation": int(kind),
-            "quantity": item.quantity,
-            "price": item.price,
-            "amount": item.amount,
-            "tax_amount": codec.MONEY_UNSPECIFIED,
-            "tax_rate": WIRE_TAX_RATE[item.vat],
-            "department": item.department,
-            "payment_method": item.payment_method,
-            "payment_subject": item.payment_subject,
-            "name": item.name,
-        }
 
     def cancel_receipt(self) -> None:
         self._call(cmd.CANCEL_RECEIPT)

@@ -16,8 +16,8 @@ from typing import Any
 import schedule
 
 from kkt_adapter import hlc
-from kkt_adapter.buffer import journal
-from kkt_adapter.buffer.db import write_transaction
+from kkt_adapter.buffer import events
+from kkt_adapter.buffer.connection import write_transaction
 from kkt_adapter.config import HeartbeatConfig
 from kkt_adapter.sync.clients import OdooClient, TransientError
 
@@ -86,7 +86,7 @@ class Heartbeat(threading.Thread):
         previous = self.monitor.state
         body = {
             "pos_id": self.pos_id,
-            "hlc": str(journal.current_hlc()),
+            "hlc": str(events.current_hlc()),
             "sent_at_ms": hlc.wall_clock_ms(),
             "status": self.status(),
         }
@@ -97,7 +97,7 @@ class Heartbeat(threading.Thread):
             state = self.monitor.observe(True, latency, self.breaker_open())
             if server_ms:
                 try:
-                    journal.merge_remote_hlc(hlc.Timestamp(server_ms, 0))
+                    events.merge_remote_hlc(hlc.Timestamp(server_ms, 0))
                 except ValueError as exc:  # ClockSkewError, or a time outside the HLC range
                     log.warning("heartbeat server time ignored: %s", exc)
         except TransientError as exc:
@@ -105,7 +105,7 @@ class Heartbeat(threading.Thread):
             log.info("heartbeat failed: %s", exc)
         if state != previous:
             with write_transaction():
-                journal.add_event("network_status_changed", None, previous=previous, current=state)
+                events.add_event("network_status_changed", None, previous=previous, current=state)
             self.on_change(previous, state)
         return state
 

@@ -11,9 +11,13 @@ import fcntl
 import os
 from pathlib import Path
 
+from kkt_adapter.refusal import Refusal
 
-class SyncBusy(RuntimeError):
+
+class SyncBusy(Refusal, RuntimeError):
     """Another runner holds the lock."""
+
+    code = "sync_in_progress"
 
 
 class HostLock:

@@ -22,8 +22,8 @@ from typing import Any
 import pybreaker
 
 from kkt_adapter import hlc
-from kkt_adapter.buffer import deliveries, journal
-from kkt_adapter.buffer.db import write_transaction
+from kkt_adapter.buffer import deliveries, events
+from kkt_adapter.buffer.connection import write_transaction
 from kkt_adapter.buffer.models import Delivery, Receipt
 from kkt_adapter.config import Config
 from kkt_adapter.sync import backoff
@@ -100,7 +100,7 @@ class SyncRunner:
                 report.targets[target] = TargetReport(breaker=pybreaker.STATE_OPEN, skipped="circuit open")
             return report
         with write_transaction():
-            journal.add_event("sync_started", None, owner=self.owner)
+            events.add_event("sync_started", None, owner=self.owner)
         report.leases_expired = deliveries.expire_leases()
         for target in ("ofd", "odoo"):
             tr = report.targets[target] = TargetReport()
@@ -121,7 +121,7 @@ class SyncRunner:
             tr.breaker = self.breakers[target].current_state
         report.duration_seconds = time.monotonic() - started
         with write_transaction():
-            journal.add_event("sync_completed", None, **report.as_dict())
+            events.add_event("sync_completed", None, **report.as_dict())
             record_duration(report.duration_seconds)
         return report
 
@@ -183,7 +183,7 @@ class SyncRunner:
                 tr.dead_lettered += 1
         if result.server_time_ms:
             try:
-                journal.merge_remote_hlc(hlc.Timestamp(int(result.server_time_ms), 0))
+                events.merge_remote_hlc(hlc.Timestamp(int(result.server_time_ms), 0))
             except ValueError as exc:  # ClockSkewError, or a time outside the HLC range
                 log.warning("server time ignored: %s", exc)
         if before != pybreaker.STATE_CLOSED:

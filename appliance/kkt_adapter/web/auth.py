@@ -17,15 +17,11 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         token = current_app.extensions["kkt"].cfg.admin.token
         if not token:
-            raise Problem(
-                403, "admin_disabled", "Admin API disabled", "no admin token is configured on this till"
-            )
+            raise Problem("admin_disabled", "no admin token is configured on this till")
         given = request.headers.get("Authorization", "")
         scheme, _, value = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-            raise Problem(
-                401, "unauthorized", "Admin token required", "send Authorization: Bearer <admin token>"
-            )
+            raise Problem("unauthorized", "send Authorization: Bearer <admin token>")
         return view(*args, **kwargs)
 
     return wrapped

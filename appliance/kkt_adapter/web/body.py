@@ -62,10 +62,8 @@ def parse_json_body(*, required: bool = True) -> object:
         return None
     # Optional bodies (the DLQ admin notes) predate the content-type rule; they are parsed strictly anyway.
     if required and request.mimetype != "application/json":
-        raise Problem(
-            415, "unsupported_media_type", "Unsupported media type", "send Content-Type: application/json"
-        )
+        raise Problem("unsupported_media_type", "send Content-Type: application/json")
     try:
         return loads(raw)
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors too
-        raise Problem(400, "malformed_json", "Malformed JSON", f"the body is not valid JSON: {exc}") from None
+        raise Problem("malformed_json", f"the body is not valid JSON: {exc}") from None

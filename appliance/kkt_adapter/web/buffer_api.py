@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from kkt_adapter.buffer import journal
+from kkt_adapter.buffer import events, journal
 
 bp = Blueprint("buffer", __name__, url_prefix="/v1/kkt/buffer")
 
@@ -21,7 +21,7 @@ def status_dict(runtime) -> dict:
         "rejected": st.rejected,
         "dlq_size": st.dlq_size,
         "oldest_pending_age_seconds": st.oldest_pending_age_seconds,
-        "hlc": str(journal.current_hlc()),
+        "hlc": str(events.current_hlc()),
     }
 
 

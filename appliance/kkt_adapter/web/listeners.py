@@ -40,9 +40,7 @@ def init_app(app: Flask, http: HttpConfig) -> None:
     def _only_monitoring_on_metrics_port():
         if _local_port() == metrics_port and not _is_monitoring_path(request.path):
             raise Problem(
-                404,
                 "not_on_metrics_listener",
-                "Not served on the metrics listener",
                 f"{request.path} is served on the adapter's API address only; this port serves "
                 "/metrics and /v1/health",
             )

@@ -10,8 +10,8 @@ from flask import Flask, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from kkt_adapter import hlc
-from kkt_adapter.buffer import journal
+from kkt_adapter import hlc, status
+from kkt_adapter.buffer import events, journal
 
 KKT_STATES = (
     "ok",
@@ -46,7 +46,7 @@ class _BufferCollector:
             (
                 "kkt_hlc_drift_seconds",
                 "HLC drift ahead of the wall clock",
-                hlc.drift_seconds(journal.current_hlc(), hlc.wall_clock_ms()),
+                hlc.drift_seconds(events.current_hlc(), hlc.wall_clock_ms()),
             ),
         ):
             g = GaugeMetricFamily(name, doc, labels=["pos_id"])
@@ -71,7 +71,7 @@ class _BufferCollector:
         """The disk under the buffer (buffer/storage.py): free space, the reserve, refusals."""
         from prometheus_client.core import CounterMetricFamily
 
-        disk = self.runtime.storage_report()
+        disk = status.storage_report()
         if "free_bytes" not in disk:
             return  # no reserve configured (an in-memory test buffer)
         for name, doc, value in (
@@ -197,6 +197,11 @@ class Metrics:
 
 
 def init_app(app: Flask, runtime) -> None:
+    """Serve ``/metrics``; the app's ``Metrics`` is ``app.extensions["kkt_metrics"]``."""
+    app_metrics = Metrics(runtime)
+    app.extensions["kkt_metrics"] = app_metrics
+    runtime.print_observers.append(app_metrics.printed)
+
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(runtime.metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(app_metrics.registry), mimetype=CONTENT_TYPE_LATEST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -10,11 +11,14 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from kkt_adapter import hlc
 from kkt_adapter.buffer import journal
 from kkt_adapter.buffer.models import FISCAL_STATUSES, SYNC_STATUSES
+from kkt_adapter.buffer.storage import StorageFull
 from kkt_adapter.fiscal import request as receipt_request
 from kkt_adapter.fiscal import saga
 from kkt_adapter.web.auth import admin_required
 from kkt_adapter.web.body import parse_json_body
-from kkt_adapter.web.errors import Problem
+from kkt_adapter.web.errors import Problem, problem_body, raw_problem
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("receipts", __name__, url_prefix="/v1/kkt")
 
@@ -23,17 +27,13 @@ def _idempotency_key() -> str:
     key = request.headers.get("Idempotency-Key")
     if not key:
         raise Problem(
-            400,
             "idempotency_key_missing",
-            "Idempotency-Key required",
             "every receipt request carries an Idempotency-Key header (a UUID generated once per sale)",
         )
     try:
         return str(uuid.UUID(key.strip()))
     except ValueError:
-        raise Problem(
-            400, "idempotency_key_invalid", "Invalid Idempotency-Key", f"{key[:64]!r} is not a UUID"
-        ) from None
+        raise Problem("idempotency_key_invalid", f"{key[:64]!r} is not a UUID") from None
 
 
 @bp.post("/receipt")
@@ -47,52 +47,46 @@ def _create_receipt(runtime) -> Response:
     key = _idempotency_key()
     body = parse_json_body()
     cfg = runtime.cfg
-    try:
-        validated = receipt_request.validate(
-            body,
-            pos_id=cfg.pos_id,
-            taxation_system=cfg.receipt.taxation_system,
-            max_items=cfg.receipt.max_items,
-            max_total=cfg.receipt.max_total,
-        )
-    except receipt_request.InvalidReceipt as exc:
-        raise Problem(
-            422,
-            "invalid_receipt",
-            "Invalid receipt",
-            str(exc),
-            errors=[{"field": e.field, "reason": e.reason} for e in exc.errors],
-        ) from None
+    # Refusals (invalid_receipt, original_*, idempotency_conflict, buffer_full, storage_full) leave
+    # through the error map (web/errors.py); nothing was journaled for them.
+    validated = receipt_request.validate(
+        body,
+        pos_id=cfg.pos_id,
+        taxation_system=cfg.receipt.taxation_system,
+        max_items=cfg.receipt.max_items,
+        max_total=cfg.receipt.max_total,
+    )
     if validated.original_receipt_id:
-        try:
-            saga.check_refund(validated, key)
-        except saga.RefundRefused as exc:
-            raise Problem(exc.status, exc.code, exc.title, exc.detail) from None
-    try:
-        outcome = runtime.service.submit(key, body, validated)
-    except journal.IdempotencyConflict:
-        raise Problem(
-            422,
-            "idempotency_conflict",
-            "Idempotency-Key reused",
-            "this Idempotency-Key was already used for a different receipt; generate a new key per sale",
-        ) from None
-    except journal.BufferFull as exc:
-        raise Problem(
-            503,
-            "buffer_full",
-            "Offline buffer full",
-            f"{exc.queued} receipts await delivery (capacity {exc.capacity}); deliver the backlog first",
-            headers=None,
-        ) from None
-    runtime.metrics.receipt(outcome)
-    resp = jsonify(outcome.body)
-    resp.status_code = outcome.status_code
-    if outcome.status_code >= 400:
-        resp.mimetype = "application/problem+json"
+        saga.check_refund(validated, key)
+    outcome = runtime.service.submit(key, body, validated)
+    current_app.extensions["kkt_metrics"].receipt(outcome)
+    if outcome.stored is not None:
+        status, payload = outcome.stored
+    else:
+        status, payload = _rendered(outcome)
+        _remember(key, status, payload)
+    resp = raw_problem(status, payload) if status >= 400 else jsonify(payload)
+    resp.status_code = status
     if outcome.replayed:
         resp.headers["Idempotent-Replayed"] = "true"
     return resp
+
+
+def _rendered(outcome) -> tuple[int, dict]:
+    """The HTTP form of a fresh answer: 200 printed/buffered, or the ``kkt_rejected`` problem."""
+    if outcome.status == "rejected":
+        return problem_body("kkt_rejected", outcome.body["detail"], receipt_id=outcome.body["receipt_id"])
+    return 200, outcome.body
+
+
+def _remember(key: str, status: int, payload: dict) -> None:
+    """Store the answer under its key: a retry gets a final answer back byte for byte."""
+    try:
+        journal.store_response(key, status, payload)
+    except StorageFull:
+        # The receipt itself is journaled: a retry re-derives this answer from its state.
+        rid = payload.get("receipt_id")
+        log.warning("answer for %s not stored (disk full)", rid, extra={"RECEIPT_ID": rid})
 
 
 def receipt_view(receipt) -> dict:
@@ -123,9 +117,7 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
     if value is None or value in allowed:
         return value
     raise Problem(
-        400,
         "bad_parameter",
-        "Bad parameter",
         f"{name} must be one of {', '.join(allowed)}, not {value[:32]!r}",
     )
 
@@ -138,9 +130,7 @@ def list_receipts() -> Response:
         if not 1 <= limit <= 1000:
             raise ValueError
     except ValueError:
-        raise Problem(
-            400, "bad_parameter", "Bad parameter", "limit must be an integer from 1 to 1000"
-        ) from None
+        raise Problem("bad_parameter", "limit must be an integer from 1 to 1000") from None
     filters = {name: _choice(name, allowed) for name, allowed in LIST_FILTERS.items()}
     rows = journal.list_receipts(limit, filters["fiscal_status"], filters["status"])
     return jsonify([receipt_view(r) for r in rows])
@@ -151,7 +141,7 @@ def list_receipts() -> Response:
 def show_receipt(receipt_id: str) -> Response:
     receipt = journal.get_receipt(receipt_id)
     if receipt is None:
-        raise Problem(404, "receipt_not_found", "Receipt not found", f"no receipt {receipt_id} on this till")
+        raise Problem("receipt_not_found", f"no receipt {receipt_id} on this till")
     view = receipt_view(receipt)
     view["document"] = json.loads(receipt.fiscal_doc)
     view["events"] = [
@@ -164,12 +154,7 @@ def show_receipt(receipt_id: str) -> Response:
 @bp.post("/reconcile")
 @admin_required
 def reconcile() -> Response:
-    from kkt_adapter.kkt.errors import KktError
-
     runtime = current_app.extensions["kkt"]
-    try:
-        with runtime.operation():  # reconcile may print waiting receipts: not while draining
-            result = runtime.service.reconcile()
-    except KktError as exc:
-        raise Problem(503, "kkt_unavailable", "KKT unavailable", str(exc)) from None
+    with runtime.operation():  # reconcile may print waiting receipts: not while draining
+        result = runtime.service.reconcile()  # a KktError leaves through the error map
     return jsonify(result)

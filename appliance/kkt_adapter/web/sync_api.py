@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from kkt_adapter.buffer import deliveries
-from kkt_adapter.sync.lock import SyncBusy
 from kkt_adapter.web.auth import admin_required
 from kkt_adapter.web.body import parse_json_body
 from kkt_adapter.web.errors import Problem
@@ -17,10 +16,7 @@ bp = Blueprint("sync", __name__, url_prefix="/v1/kkt")
 @admin_required
 def start_sync() -> Response:
     runtime = current_app.extensions["kkt"]
-    try:
-        runtime.start_sync()
-    except SyncBusy as exc:
-        raise Problem(409, "sync_in_progress", "Sync already running", str(exc)) from None
+    runtime.start_sync()  # SyncBusy: 409 sync_in_progress (web/errors.py)
     resp = jsonify({"status": "started", "pending": deliveries.overview().pending})
     resp.status_code = 202
     return resp
@@ -51,7 +47,7 @@ def _by() -> tuple[str, str]:
     body = parse_json_body(required=False)
     body = {} if body is None else body
     if not isinstance(body, dict):
-        raise Problem(400, "malformed_json", "Malformed JSON", "the body must be a JSON object")
+        raise Problem("malformed_json", "the body must be a JSON object")
     by = str(body.get("by") or "admin-api")[:64]
     return by, str(body.get("note") or "")[:200]
 
@@ -60,17 +56,11 @@ def _by() -> tuple[str, str]:
 @admin_required
 def dlq_retry(dlq_id: str) -> Response:
     by, _ = _by()
-    try:
-        return jsonify(dlq_view(deliveries.dlq_retry(dlq_id, by)))
-    except deliveries.DlqError as exc:
-        raise Problem(404, "dlq_entry_not_found", "DLQ entry not found", str(exc)) from None
+    return jsonify(dlq_view(deliveries.dlq_retry(dlq_id, by)))
 
 
 @bp.post("/dlq/<dlq_id>/resolve")
 @admin_required
 def dlq_resolve(dlq_id: str) -> Response:
     by, note = _by()
-    try:
-        return jsonify(dlq_view(deliveries.dlq_resolve(dlq_id, by, note)))
-    except deliveries.DlqError as exc:
-        raise Problem(404, "dlq_entry_not_found", "DLQ entry not found", str(exc)) from None
+    return jsonify(dlq_view(deliveries.dlq_resolve(dlq_id, by, note)))

@@ -1,6 +1,6 @@
 """Odoo stand-in: the till contract of the ``optics_pos_ru54fz`` addon (printed receipts and heartbeats).
 
-    python -m kkt_adapter.standins.odoo --listen HOST:PORT [--state-dir DIR] [--token [POS_ID=]TOKEN ...]
+    python -m tests.kit.standins.odoo --listen HOST:PORT [--state-dir DIR] [--token [POS_ID=]TOKEN ...]
 
 Every API call needs ``Authorization: Bearer <till token>`` (401 otherwise); a token given as ``POS_ID=TOKEN``
 only posts for that till (403 for another ``pos_id``). ``POST /optics_pos_ru54fz/v1/receipts`` records up to
@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from kkt_adapter.standins.common import (
+from tests.kit.standins.common import (
     FN_NUMBER,
     U32_MAX,
     ApiError,
@@ -37,7 +37,7 @@ from kkt_adapter.standins.common import (
 )
 
 API = "/optics_pos_ru54fz/v1"
-DEFAULT_TOKEN = "standin-till-token"  # noqa: S105 - the stand-in's documented test token
+DEFAULT_TOKEN = "standin-till-token"
 KINDS = ("sale", "refund", "correction")
 HLC = re.compile(r"[0-9]{15}\.[0-9]{5}")  # use fullmatch  # str(kkt_adapter.hlc.Timestamp)
 MAX_TOTAL = 10**13  # kopecks (the FFD money field holds 5 bytes)
@@ -319,7 +319,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
 
     return main(
         argv,
-        prog="python -m kkt_adapter.standins.odoo",
+        prog="python -m tests.kit.standins.odoo",
         description="Odoo stand-in (optics_pos_ru54fz till contract)",
         build=build,
         add_arguments=add_arguments,

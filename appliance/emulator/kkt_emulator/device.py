@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from kkt_adapter.emulator.fn import OPEN_DOC_RECEIPT, FiscalStorage, FnError
 from kkt_adapter.shtrih import commands as cmd
 from kkt_adapter.shtrih import errors as E
 from kkt_adapter.shtrih.codec import CodecError
+from kkt_emulator.fn import OPEN_DOC_RECEIPT, FiscalStorage, FnError
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kkt_adapter.emulator.faults import NAMES, Fault
 from kkt_adapter.shtrih.commands import parse_code
+from kkt_emulator.faults import NAMES, Fault
 
 if TYPE_CHECKING:
-    from kkt_adapter.emulator.link import PtyServer
+    from kkt_emulator.link import PtyServer
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 They are small real HTTP servers (Flask on werkzeug's threaded server) that validate their input like the
 real peers would and expose a ``/control/`` API to switch faults on (down, error, reject, delay, clock skew)
-and read what they received. Run them with ``python -m kkt_adapter.standins.ofd`` / ``.odoo``; drive
-them from tests with :class:`~kkt_adapter.standins.ofd.OfdControl` and
-:class:`~kkt_adapter.standins.odoo.OdooControl`.
+and read what they received. Run them with ``python -m tests.kit.standins.ofd`` / ``.odoo``; drive
+them from tests with :class:`~tests.kit.standins.ofd.OfdControl` and
+:class:`~tests.kit.standins.odoo.OdooControl`.
 """

@@ -39,6 +39,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from kkt_adapter.web import body as strict_json
+from tests.kit import child_env
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +244,7 @@ class Standin:
         return now_ms() + self.current_mode().clock_skew_ms
 
     def create_app(self) -> Flask:
-        app = Flask(f"kkt_adapter.standins.{self.name}")
+        app = Flask(f"tests.kit.standins.{self.name}")
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
         app.json.ensure_ascii = False  # type: ignore[attr-defined]
         app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -438,7 +439,7 @@ class StandinProcess:
         self.url = url
         self.control_url = control_url
         self.log_path = log_path
-        module = importlib.import_module(f"kkt_adapter.standins.{kind}")
+        module = importlib.import_module(f"tests.kit.standins.{kind}")
         self.control: Any = getattr(module, CONTROL_CLASSES[kind])(control_url)
 
     @property
@@ -466,7 +467,7 @@ class StandinProcess:
             *prefix,
             sys.executable,
             "-m",
-            f"kkt_adapter.standins.{kind}",
+            f"tests.kit.standins.{kind}",
             "--listen",
             f"{host}:{port}",
         ]
@@ -476,7 +477,9 @@ class StandinProcess:
         if log_path is None:
             log_path = Path(tempfile.mkstemp(prefix=f"standin-{kind}-", suffix=".log")[1])
         with open(log_path, "ab") as log_file:
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log_file, start_new_session=True)
+            proc = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=log_file, start_new_session=True, env=child_env()
+            )
         line = _first_line(proc, timeout)
         if not line.startswith("READY "):
             _terminate(proc)

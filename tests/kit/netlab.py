@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from kkt_adapter.osutil import pid_alive
-from kkt_adapter.standins.common import StandinProcess
+from tests.kit.standins.common import StandinProcess
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +310,7 @@ class NetLab:
         """
         standin = StandinProcess.start(
             kind,
-            listen=("0.0.0.0", DEFAULT_PORTS.get(kind, 0) if port is None else port),  # noqa: S104 - inside the ns
+            listen=("0.0.0.0", DEFAULT_PORTS.get(kind, 0) if port is None else port),
             state_dir=state_dir,
             args=args,
             prefix=("ip", "netns", "exec", self.name),

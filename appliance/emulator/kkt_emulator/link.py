@@ -17,10 +17,10 @@ import tty
 from pathlib import Path
 from typing import Any
 
-from kkt_adapter.emulator.device import Device
-from kkt_adapter.emulator.faults import Faults
 from kkt_adapter.shtrih import commands as cmd
 from kkt_adapter.shtrih.frame import ACK, ENQ, NAK, BadFrame, Control, Frame, FrameParser, encode_frame
+from kkt_emulator.device import Device
+from kkt_emulator.faults import Faults
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from kkt_adapter.emulator.store import StateStore
 from kkt_adapter.shtrih import codec
 from kkt_adapter.shtrih import errors as E
 from kkt_adapter.shtrih.codec import CodecError
+from kkt_emulator.store import StateStore
 
 DAY = 86400.0
 SHIFT_LIMIT = 24 * 3600.0  # 54-FZ: a shift may not last over 24 hours

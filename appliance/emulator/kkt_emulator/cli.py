@@ -25,12 +25,12 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from kkt_adapter.emulator.control import SOCKET_NAME, ControlServer, EmulatorControl
-from kkt_adapter.emulator.device import Device
-from kkt_adapter.emulator.faults import NAMES, Faults
-from kkt_adapter.emulator.fn import FiscalStorage
-from kkt_adapter.emulator.link import PtyServer
-from kkt_adapter.emulator.store import StateStore
+from kkt_emulator.control import SOCKET_NAME, ControlServer, EmulatorControl
+from kkt_emulator.device import Device
+from kkt_emulator.faults import NAMES, Faults
+from kkt_emulator.fn import FiscalStorage
+from kkt_emulator.link import PtyServer
+from kkt_emulator.store import StateStore
 
 DEFAULT_LINK_NAME = "ttyKKT"  # symlink created in the state dir when --link is not given
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-
-from kkt_adapter.emulator.control import EmulatorControl
+from kkt_emulator.control import EmulatorControl
 
 BIN = Path(sys.executable).parent
 
@@ -46,7 +45,7 @@ class EmulatorProcess:
         self.args = [
             sys.executable,
             "-m",
-            "kkt_adapter.emulator.cli",
+            "kkt_emulator.cli",
             "run",
             "--state-dir",
             str(self.state_dir),
@@ -106,7 +105,7 @@ class AdapterProcess:
     kkt_port: str
     pos_id: str = "test-till"
     capacity: int = 100_000
-    token: str = "s3cret"  # noqa: S105 - a throwaway admin token for a local test stack
+    token: str = "s3cret"
     # Delivery endpoints (empty = not configured) and the till's token at Odoo.
     ofd_url: str = ""
     odoo_url: str = ""

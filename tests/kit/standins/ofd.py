@@ -1,6 +1,6 @@
 """OFD gateway stand-in: receives the FN's signed documents and answers with acknowledgments for the FN.
 
-    python -m kkt_adapter.standins.ofd --listen HOST:PORT [--state-dir DIR] [--log-level INFO]
+    python -m tests.kit.standins.ofd --listen HOST:PORT [--state-dir DIR] [--log-level INFO]
 
 ``POST /v1/documents`` takes up to 100 documents ``{"fn_number", "fd", "doc_type", "message"}`` (message =
 base64 of the FN's message: one STLV whose tag is the document type, holding at least 1040 FD, 1041 FN
@@ -27,7 +27,7 @@ from flask import Flask
 
 from kkt_adapter.shtrih import codec
 from kkt_adapter.shtrih.codec import CodecError
-from kkt_adapter.standins.common import (
+from tests.kit.standins.common import (
     FN_NUMBER,
     U32_MAX,
     ControlClient,
@@ -43,7 +43,7 @@ TAG_FN = 1041
 TAG_FISCAL_SIGN = 1077
 TAG_OPERATOR_SIGN = 1078  # the OFD's fiscal sign of the operator, carried in the acknowledgment
 REQUIRED_TAGS = (TAG_FD, TAG_FN, TAG_FISCAL_SIGN)
-SECRET_FILE = "ofd-secret.hex"  # noqa: S105 - a file name, the key is generated per state dir
+SECRET_FILE = "ofd-secret.hex"
 REJECTED_BY_MODE = "rejected by the OFD (format)"
 
 
@@ -216,7 +216,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
 
     return main(
         argv,
-        prog="python -m kkt_adapter.standins.ofd",
+        prog="python -m tests.kit.standins.ofd",
         description="OFD gateway stand-in (documents in, FN acknowledgments out)",
         build=build,
     )
