@@ -14,8 +14,10 @@ from collections.abc import Callable
 
 from kkt_adapter.buffer import db as buffer_db
 from kkt_adapter.buffer import deliveries, journal, storage
+from kkt_adapter.buffer.models import DELIVERY_TARGETS
 from kkt_adapter.config import Config
 from kkt_adapter.drain import Drain
+from kkt_adapter.fiscal.document import type_stored_receipts
 from kkt_adapter.fiscal.fn_watch import FnWatch
 from kkt_adapter.fiscal.service import FiscalService
 from kkt_adapter.kkt.interface import FiscalDevice
@@ -45,7 +47,7 @@ def make_device(cfg: Config) -> FiscalDevice:
 
 
 class Runtime:
-    def __init__(self, cfg: Config, device: FiscalDevice | None = None):
+    def __init__(self, cfg: Config):
         self.cfg = cfg
         self.db = buffer_db.open_database(
             cfg.buffer.path,
@@ -54,7 +56,8 @@ class Runtime:
             cfg.buffer.reserve_bytes,
         )
         storage.accepting()  # allocate the disk-full reserve now if it is missing and the disk has room
-        self.device = device or make_device(cfg)
+        type_stored_receipts(cfg.receipt)  # receipts journaled before schema v3 get their typed columns
+        self.device = make_device(cfg)
         # Called with (fiscal_status, seconds) after every print; the web layer's metrics subscribe here
         # (the runtime never imports the layer above it).
         self.print_observers: list[Callable[[str, float], None]] = []
@@ -128,7 +131,7 @@ class Runtime:
     def _network_changed(self, previous: str, current: str) -> None:
         log.warning("network %s -> %s", previous, current)
         if current in ("online", "degraded"):
-            for target in ("ofd", "odoo"):
+            for target in DELIVERY_TARGETS:
                 deliveries.kick(target)
             self.loops.deliver_now()
 

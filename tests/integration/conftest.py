@@ -3,7 +3,8 @@
 ``kkt_emulator`` yields an :class:`EmulatorProcess` (``.port``, ``.control``, ``.state_dir``, ``.restart()``);
 ``driver`` is an opened ShtrihDriver with short test timeouts (TEST_TIMEOUTS); ``emulator_factory`` starts
 extra or customised emulators (``emulator_factory("b", print_delay=0.2)``) and ``driver_factory`` opens more
-drivers. Everything is stopped after the test.
+drivers. ``standins_factory(pos_id, token)`` starts the OFD and Odoo stand-ins on loopback (Odoo accepting
+that till's bearer token). Everything is stopped after the test.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from kkt_adapter.kkt.shtrih_driver import ShtrihDriver
 from kkt_adapter.kkt.types import Timeouts
 from tests.kit.devstack import EmulatorProcess
+from tests.kit.standins.common import StandinProcess
 
 #: Short timeouts so failure paths stay fast; the answer timeout still leaves room for a loaded CI box.
 TEST_TIMEOUTS = Timeouts(byte=0.05, enq=0.1, ack=0.3, answer=0.5, attempts=3)
@@ -62,3 +64,21 @@ def driver_factory() -> Iterator[Callable[..., ShtrihDriver]]:
 @pytest.fixture
 def driver(kkt_emulator: EmulatorProcess, driver_factory: Callable[..., ShtrihDriver]) -> ShtrihDriver:
     return driver_factory(kkt_emulator)
+
+
+@pytest.fixture
+def standins_factory(tmp_path: Path) -> Iterator[Callable[[str, str], tuple[StandinProcess, StandinProcess]]]:
+    started: list[StandinProcess] = []
+
+    def start(pos_id: str, token: str) -> tuple[StandinProcess, StandinProcess]:
+        ofd = StandinProcess.start("ofd", log_path=tmp_path / "ofd.log")
+        started.append(ofd)
+        odoo = StandinProcess.start(
+            "odoo", args=["--token", f"{pos_id}={token}"], log_path=tmp_path / "odoo.log"
+        )
+        started.append(odoo)
+        return ofd, odoo
+
+    yield start
+    for standin in started:
+        standin.stop()

@@ -17,6 +17,7 @@ from kkt_adapter.buffer import events, journal
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.web import create_app
 from tests.conftest import sale_body
+from tests.kit import replay
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ def assert_invariants(emulator):
     assert all(n == 1 for n in counts.values()), f"printed twice: {counts}"
     for receipt in Receipt.select():
         events = [e.event_type for e in journal.events_for(receipt.id)]
-        assert journal.replay_fiscal_status(events) == receipt.fiscal_status, events
+        assert replay.replay_fiscal_status(events) == receipt.fiscal_status, events
         if receipt.fiscal_status == "printed":
             doc = next(d for d in receipts_in_fn(emulator) if d["fd"] == receipt.fd_number)
             assert doc["text"].endswith(receipt.id)

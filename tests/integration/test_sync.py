@@ -24,19 +24,15 @@ from kkt_adapter.sync.lock import HostLock, SyncBusy
 from kkt_adapter.sync.runner import SyncRunner
 from kkt_adapter.web import create_app
 from tests.conftest import POS_ID, sale_body
+from tests.kit import replay
 from tests.kit.devstack import BIN
-from tests.kit.standins.common import StandinProcess
 
 TOKEN = "till-secret"
 
 
 @pytest.fixture
-def standins(tmp_path):
-    ofd = StandinProcess.start("ofd", log_path=tmp_path / "ofd.log")
-    odoo = StandinProcess.start("odoo", args=["--token", f"{POS_ID}={TOKEN}"], log_path=tmp_path / "odoo.log")
-    yield ofd, odoo
-    ofd.stop()
-    odoo.stop()
+def standins(standins_factory):
+    return standins_factory(POS_ID, TOKEN)
 
 
 @pytest.fixture
@@ -98,7 +94,7 @@ def test_sale_reaches_both_endpoints_and_the_fn_confirms_it(app, kkt_emulator, s
         "receipt_synced",
         "ofd_ack_applied",
     } <= set(events)
-    assert deliveries.replay_sync_status(events) == "synced"
+    assert replay.replay_sync_status(events) == "synced"
     assert ofd.control.stats()["unique_documents"] == 2
     assert odoo.control.stats()["unique_receipts"] == 1
     sent = odoo.control.receipts()[0]
@@ -178,7 +174,7 @@ def test_permanent_rejection_goes_to_the_dlq_and_a_retry_delivers(app, standins)
     receipt = journal.get_receipt(sale["receipt_id"])
     assert receipt.status == "synced"
     events = [e.event_type for e in journal.events_for(receipt.id)]
-    assert deliveries.replay_sync_status(events) == "synced"
+    assert replay.replay_sync_status(events) == "synced"
     assert client.post(f"/v1/kkt/dlq/{entries[0].id}/resolve", headers=admin).status_code == 404  # closed
 
 
@@ -251,8 +247,8 @@ def test_receipt_states_are_rederivable_from_events(app, standins):
     deliver(app)
     for receipt in Receipt.select():
         events = [e.event_type for e in journal.events_for(receipt.id)]
-        assert journal.replay_fiscal_status(events) == receipt.fiscal_status
-        derived = deliveries.replay_sync_status(events)
+        assert replay.replay_fiscal_status(events) == receipt.fiscal_status
+        derived = replay.replay_sync_status(events)
         assert derived == ("pending" if receipt.status == "syncing" else receipt.status)
 
 
@@ -370,6 +366,6 @@ def test_expired_leases_of_a_killed_runner_are_delivered_by_the_adapter_loop(cfg
         while time.monotonic() < deadline and journal.get_receipt(sale["receipt_id"]).status != "synced":
             time.sleep(0.1)
         assert journal.get_receipt(sale["receipt_id"]).status == "synced"
-        assert deliveries.pending_count() == 0
+        assert sum(deliveries.overview().pending.values()) == 0
     finally:
         application.extensions["kkt"].shutdown()

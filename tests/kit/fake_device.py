@@ -10,7 +10,8 @@ pty (tests/integration); this fake is for the decisions above them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from kkt_adapter.kkt.interface import FiscalDevice
@@ -26,6 +27,7 @@ from kkt_adapter.kkt.types import (
     ShiftReport,
     ShortStatus,
 )
+from kkt_adapter.shtrih import codec
 
 MODE_SHIFT_OPEN, MODE_SHIFT_EXPIRED, MODE_SHIFT_CLOSED = 2, 3, 4
 
@@ -57,12 +59,38 @@ class FakeDevice(FiscalDevice):
         self.open_document = 0
         self.is_open = False
         self.calls: list[str] = []
-        self._faults: dict[str, list[Fault]] = {}
+        self._faults: dict[str, list[Fault | None]] = {}  # None: a call that passes
+
+    # --- persistence: an FN outlives the process (tests/kit/field_buffer.py saves one beside a buffer) ---
+
+    def dumps(self) -> str:
+        docs = [{**asdict(d), "doc_type": int(d.doc_type)} for d in self.documents]
+        state = {
+            "fn_number": self.fn_number,
+            "shift_open": self.shift_open,
+            "shift_number": self.shift_number,
+        }
+        return json.dumps({**state, "documents": docs}, ensure_ascii=False, indent=1)
+
+    @classmethod
+    def loads(cls, text: str) -> FakeDevice:
+        state = json.loads(text)
+        device = cls(state["fn_number"], shift_open=state["shift_open"])
+        device.shift_number = state["shift_number"]
+        device.documents = [
+            Document(**{**d, "doc_type": DocumentType(d["doc_type"])}) for d in state["documents"]
+        ]
+        return device
 
     # --- scripting ---
 
-    def fail(self, method: str, exc: Exception, *, signed: bool = False, times: int = 1) -> None:
-        self._faults.setdefault(method, []).extend(Fault(exc, signed) for _ in range(times))
+    def fail(
+        self, method: str, exc: Exception, *, signed: bool = False, times: int = 1, after: int = 0
+    ) -> None:
+        """The next ``times`` calls of ``method`` fail with ``exc``, once ``after`` more calls have passed."""
+        self._faults.setdefault(method, []).extend(
+            [None] * after + [Fault(exc, signed) for _ in range(times)]
+        )
 
     def receipts(self) -> list[Document]:
         return [
@@ -173,7 +201,15 @@ class FakeDevice(FiscalDevice):
         return [d.fd for d in self.documents if not d.confirmed]
 
     def read_unconfirmed_document(self, fd_number: int) -> bytes:
-        return f"FD{fd_number}".encode()
+        """The FN's message for the OFD: one STLV of the document type with FD, FN number and fiscal sign
+        (what the OFD stand-in checks; the emulator's messages carry the whole document)."""
+        doc = self.documents[fd_number - 1]
+        fields = [
+            codec.encode_tlv(1040, codec.encode_uint(doc.fd, 4)),
+            codec.tlv_string(1041, self.fn_number),
+            codec.encode_tlv(1077, codec.encode_uint(1_000_000 + doc.fd, 4)),
+        ]
+        return codec.tlv_stlv(int(doc.doc_type), fields)
 
     def apply_ofd_ack(self, fd_number: int, ack: bytes) -> None:
         self.documents[fd_number - 1].confirmed = True

@@ -21,7 +21,7 @@ import uuid
 import pytest
 import requests
 
-from kkt_adapter.buffer import journal
+from tests.kit import replay
 from tests.kit.devstack import AdapterProcess, EmulatorProcess
 
 ITERATIONS = int(os.environ.get("CRASH_ITERATIONS", "500"))
@@ -187,7 +187,7 @@ def test_kill9_loses_nothing_and_prints_nothing_twice(tmp_path):
     replay_mismatch = [
         rid
         for rid, status in db.execute("SELECT id, fiscal_status FROM receipts")
-        if journal.replay_fiscal_status(by_receipt[rid]) != status
+        if replay.replay_fiscal_status(by_receipt[rid]) != status
     ]
 
     lost = [

@@ -7,6 +7,20 @@ import sqlite3
 import pytest
 
 from kkt_adapter.buffer import connection, db, events, journal, schema
+from tests.kit import replay
+
+#: A one-line sale as the fiscal layer types it (fiscal/document.py typed_columns).
+TYPED = {"settlement": 1, "taxation_system": 1, "cash": 0, "electronic": 100}
+LINES = [
+    {"name": "Футляр", "price": 100, "quantity_micro": 1_000_000, "amount": 100, "vat": 6,
+     "payment_method": 4, "payment_subject": 1, "measure_unit": 0, "department": 1}
+]  # fmt: skip
+
+
+def _accept(key: str, request: dict, *, total: int = 100, capacity: int = 10, lines: list = LINES):
+    return journal.accept_receipt(
+        key, request, pos_id="t", kind="sale", total=total, capacity=capacity, typed=TYPED, lines=lines
+    )
 
 
 def test_durability_pragmas_and_version(tmp_path):
@@ -23,9 +37,7 @@ def test_durability_pragmas_and_version(tmp_path):
 def test_reopening_is_idempotent_and_keeps_data(tmp_path):
     path = str(tmp_path / "b.db")
     db.open_database(path)
-    accepted = journal.accept_receipt(
-        "5b1f7d1e-8d7a-4c1b-9a55-0b7f2a3c4d5e", {"x": 1}, pos_id="t", kind="sale", total=100, capacity=10
-    )
+    accepted = _accept("5b1f7d1e-8d7a-4c1b-9a55-0b7f2a3c4d5e", {"x": 1})
     db.open_database(path)
     assert journal.get_receipt(accepted.receipt.id).total == 100
 
@@ -46,9 +58,7 @@ def test_v1_database_with_receipts_upgrades_to_v2_keeping_everything(tmp_path, m
     monkeypatch.setattr(schema, "STEPS", schema.STEPS[:1])
     monkeypatch.setattr(schema, "VERSION", 1)
     db.open_database(path)
-    accepted = journal.accept_receipt(
-        "5b1f7d1e-8d7a-4c1b-9a55-0b7f2a3c4d5e", {"x": 1}, pos_id="t", kind="sale", total=100, capacity=10
-    )
+    accepted = _accept("5b1f7d1e-8d7a-4c1b-9a55-0b7f2a3c4d5e", {"x": 1}, lines=[])  # v1 had no lines
     monkeypatch.undo()
     conn = db.open_database(path)
     assert schema.current_version(conn) == schema.VERSION >= 2
@@ -73,12 +83,9 @@ def test_a_newer_schema_is_refused(tmp_path):
 def test_capacity_counts_undelivered_receipts(tmp_path):
     db.open_database(str(tmp_path / "b.db"))
     for i in range(3):
-        journal.accept_receipt(f"00000000-0000-4000-8000-00000000000{i}", {"i": i}, pos_id="t", kind="sale",
-                               total=1, capacity=3)  # fmt: skip
+        _accept(f"00000000-0000-4000-8000-00000000000{i}", {"i": i}, total=1, capacity=3)
     with pytest.raises(journal.BufferFull):
-        journal.accept_receipt(
-            "00000000-0000-4000-8000-000000000009", {}, pos_id="t", kind="sale", total=1, capacity=3
-        )
+        _accept("00000000-0000-4000-8000-000000000009", {}, total=1, capacity=3)
     st = journal.buffer_status(3)
     assert (st.current_queued, st.percent_full, st.not_printed) == (3, 100.0, 3)
 
@@ -86,11 +93,11 @@ def test_capacity_counts_undelivered_receipts(tmp_path):
 def test_replay_follows_the_state_machine_and_refuses_impossible_histories():
     ok = ["receipt_added", "print_started", "print_unknown", "reconciled_not_printed", "print_started",
           "receipt_printed"]  # fmt: skip
-    assert journal.replay_fiscal_status(ok) == "printed"
-    assert journal.replay_fiscal_status(
+    assert replay.replay_fiscal_status(ok) == "printed"
+    assert replay.replay_fiscal_status(
         ["receipt_added", "print_started", "print_failed", "receipt_rejected"]
     ) == ("rejected")
     with pytest.raises(ValueError, match="impossible"):
-        journal.replay_fiscal_status(["receipt_added", "receipt_printed"])  # printed without a print
+        replay.replay_fiscal_status(["receipt_added", "receipt_printed"])  # printed without a print
     with pytest.raises(ValueError, match="impossible"):
-        journal.replay_fiscal_status(["receipt_added", "print_started", "receipt_printed", "print_started"])
+        replay.replay_fiscal_status(["receipt_added", "print_started", "receipt_printed", "print_started"])

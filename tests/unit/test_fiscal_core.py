@@ -35,15 +35,7 @@ def till(make_cfg):
 
 def _sell(service: FiscalService, body: dict | None = None, key: str | None = None):
     body = body or sale_body()
-    cfg = service.cfg
-    validated = receipt_request.validate(
-        body,
-        pos_id=cfg.pos_id,
-        taxation_system=cfg.receipt.taxation_system,
-        max_items=cfg.receipt.max_items,
-        max_total=cfg.receipt.max_total,
-    )
-    return service.submit(key or str(uuid.uuid4()), body, validated)
+    return service.submit(key or str(uuid.uuid4()), body, receipt_request.validate_for(body, service.cfg))
 
 
 def test_a_sale_is_signed_once_and_journaled_with_its_fd(till):
@@ -160,3 +152,22 @@ def test_relay_captures_fn_documents_and_hands_acks_back(till):
     _sell(service)
     assert service.relay()["captured"] == 1
     assert service.relay()["captured"] == 0  # known documents are not read twice
+
+
+def test_the_state_machine_refuses_an_illegal_transition_and_writes_nothing(till):
+    service, device, _ = till
+    device.paper = False
+    receipt_id = _sell(service).body["receipt_id"]  # journaled, accepted
+    before = [e.event_type for e in journal.events_for(receipt_id)]
+    with pytest.raises(journal.IllegalTransition, match="accepted --receipt_printed-->"):
+        journal.mark_printed(
+            receipt_id,
+            fn_number=device.fn_number,
+            fd_number=1,
+            fiscal_sign=1,
+            fiscal_datetime="2026-12-04T12:00:00",
+            shift_number=1,
+            via="print",
+        )
+    assert journal.get_receipt(receipt_id).fiscal_status == "accepted"
+    assert [e.event_type for e in journal.events_for(receipt_id)] == before

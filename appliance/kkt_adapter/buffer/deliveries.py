@@ -14,17 +14,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kkt_adapter import hlc
 from kkt_adapter.buffer.connection import write_transaction
 from kkt_adapter.buffer.events import add_event, next_hlc
 from kkt_adapter.buffer.models import Counter, Delivery, Dlq, Receipt
 from kkt_adapter.refusal import Refusal
 
 RECEIPT_DOC_TYPES = (3, 31)  # FFD: receipt, correction receipt
-
-
-def _receipt_hlc(receipt: Receipt) -> str:
-    return str(hlc.Timestamp(receipt.hlc_local_time, receipt.hlc_logical_counter))
 
 
 # --- creating deliveries ----------------------------------------------------------------------------
@@ -38,7 +33,7 @@ def enqueue_odoo(receipt: Receipt, fn_number: str, fd: int, document_type: int) 
         fd=fd,
         doc_type=document_type,
         receipt=receipt.id,
-        hlc=_receipt_hlc(receipt),
+        hlc=str(receipt.hlc),
         created_at=int(time.time()),
     ).on_conflict_ignore().execute()
 
@@ -65,7 +60,7 @@ def capture_fn_document(fn_number: str, fd: int, doc_type: int, payload: bytes) 
             doc_type=doc_type,
             receipt=receipt.id if receipt else None,
             payload=payload,
-            hlc=_receipt_hlc(receipt) if receipt else str(next_hlc()),
+            hlc=str(receipt.hlc) if receipt else str(next_hlc()),
             created_at=int(time.time()),
         )
         add_event(
@@ -141,13 +136,6 @@ def release(ids: Iterable[int], owner: str) -> None:
 
 def receipts_by_id(ids: Iterable[str]) -> dict[str, Receipt]:
     return {r.id: r for r in Receipt.select().where(Receipt.id.in_(list(ids)))}
-
-
-def pending_count(target: str | None = None) -> int:
-    query = Delivery.select().where(Delivery.status.in_(("pending", "syncing")))
-    if target:
-        query = query.where(Delivery.target == target)
-    return query.count()
 
 
 def due_count(now: float | None = None) -> int:
@@ -241,7 +229,7 @@ def failed_permanent(delivery_id: int, owner: str, reason: str) -> str | None:
             delivery=row.id,
             failed_at=int(time.time()),
             reason=f"{row.target}: {reason}"[:1000],
-            fiscal_doc=receipt.fiscal_doc
+            fiscal_doc=receipt.document
             if receipt
             else json.dumps({"fn_number": row.fn_number, "fd": row.fd}),
             retry_attempts=row.attempts + 1,
@@ -350,24 +338,6 @@ def dlq_resolve(dlq_id: str, by: str, note: str = "") -> Dlq:
         Dlq.update(resolved_at=int(time.time()), resolved_by=by[:64]).where(Dlq.id == dlq_id).execute()
         add_event("dlq_resolved", entry.original_receipt_id, dlq_id=dlq_id, by=by, note=note[:200])
         return Dlq.get_by_id(dlq_id)
-
-
-# --- sync state replay (a receipt's delivery status from its events) ---------------------------------
-
-
-def replay_sync_status(event_types: Iterable[str]) -> str:
-    """pending | synced | failed from the events; ``syncing`` is a lease, replayed as pending."""
-    status, failed_legs = "pending", 0
-    for event in event_types:
-        if event == "receipt_failed":
-            failed_legs += 1
-            status = "failed"
-        elif event == "dlq_retried":
-            failed_legs = max(0, failed_legs - 1)
-            status = "failed" if failed_legs else "pending"
-        elif event == "receipt_synced":
-            status = "synced"
-    return status
 
 
 # --- cross-process counters and overview -------------------------------------------------------------

@@ -11,14 +11,22 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from kkt_adapter.buffer import deliveries
 from kkt_adapter.buffer.connection import write_transaction
 from kkt_adapter.buffer.events import add_event, dumps, next_hlc
-from kkt_adapter.buffer.models import BufferEvent, Dlq, HlcState, IdempotencyKey, KktState, Receipt, Shift
+from kkt_adapter.buffer.models import (
+    BufferEvent,
+    Dlq,
+    HlcState,
+    IdempotencyKey,
+    KktState,
+    Receipt,
+    ReceiptItem,
+    Shift,
+)
 from kkt_adapter.refusal import Refusal
 
 #: Delivery statuses that occupy buffer capacity: accepted for delivery and not delivered yet.
@@ -71,9 +79,15 @@ def accept_receipt(
     kind: str,
     total: int,
     capacity: int,
+    typed: dict[str, Any],
+    lines: list[dict[str, Any]],
     original_receipt_id: str | None = None,
 ) -> Accepted:
-    """Journal a new receipt under ``key``, or return the existing one for a retry of the same request."""
+    """Journal a new receipt under ``key``, or return the existing one for a retry of the same request.
+
+    ``request`` is kept as sent (``document``); ``typed`` (receipt columns) and ``lines`` (receipt_items
+    columns) are the validated receipt, written together with it (fiscal/document.py builds them).
+    """
     request_hash = canonical_hash(request)
     with write_transaction():
         existing = IdempotencyKey.get_or_none(IdempotencyKey.key == key)
@@ -94,15 +108,44 @@ def accept_receipt(
             created_at=int(time.time()),
             hlc_local_time=ts.wall_ms,
             hlc_logical_counter=ts.logical,
-            fiscal_doc=dumps({"request": request}),
+            document=dumps(request),
             total=total,
             original_receipt=original_receipt_id,
+            **typed,
         )
+        _insert_lines(receipt.id, lines)
         idem = IdempotencyKey.create(
             key=key, request_hash=request_hash, receipt=receipt, created_at=int(time.time())
         )
         add_event("receipt_added", receipt.id, idempotency_key=key, kind=kind, total=total)
         return Accepted(receipt, idem, created=True)
+
+
+def _insert_lines(receipt_id: str, lines: list[dict[str, Any]]) -> None:
+    for position, line in enumerate(lines):
+        ReceiptItem.create(receipt=receipt_id, position=position, **line)
+
+
+def untyped_receipts(limit: int = 100) -> list[Receipt]:
+    """Receipts journaled before schema v3 whose typed columns and lines are not written yet."""
+    return list(
+        Receipt.select().where(Receipt.settlement.is_null()).order_by(Receipt.created_at).limit(limit)
+    )
+
+
+def store_typed(receipt_id: str, typed: dict[str, Any], lines: list[dict[str, Any]]) -> bool:
+    """Write the typed columns and lines of a receipt journaled before v3 (once: False if already typed)."""
+    with write_transaction():
+        updated = (
+            Receipt.update(**typed).where(Receipt.id == receipt_id, Receipt.settlement.is_null()).execute()
+        )
+        if updated:
+            _insert_lines(receipt_id, lines)
+        return bool(updated)
+
+
+def lines_of(receipt_id: str) -> list[ReceiptItem]:
+    return list(ReceiptItem.select().where(ReceiptItem.receipt == receipt_id).order_by(ReceiptItem.position))
 
 
 def store_response(key: str, status_code: int, response: dict[str, Any]) -> None:
@@ -123,21 +166,52 @@ def get_receipt(receipt_id: str) -> Receipt | None:
 # --- fiscal state machine (docs/receipt-state-machine.md) -----------------------------------------
 
 
+#: Fiscal state machine: (state, event) -> next state. Every state change goes through ``_transition``,
+#: which allows exactly these (docs/receipt-state-machine.md); the tests replay events against it too.
+FISCAL_TRANSITIONS = {
+    (None, "receipt_added"): "accepted",
+    ("accepted", "print_started"): "printing",
+    ("printing", "receipt_printed"): "printed",
+    ("printing", "reconciled_printed"): "printed",
+    ("printing", "print_failed"): "accepted",
+    ("printing", "reconciled_not_printed"): "accepted",
+    ("printing", "print_unknown"): "printing",
+    ("accepted", "receipt_rejected"): "rejected",
+    ("printing", "receipt_rejected"): "rejected",
+}
+
+
+class IllegalTransition(RuntimeError):
+    """A state change the fiscal state machine does not allow (a bug, never a cashier's mistake)."""
+
+
+def _transition(receipt_id: str, event: str, **columns: Any) -> None:
+    """Apply ``event`` to the receipt (inside a write transaction): its state must be one the event may
+    leave from; the new state, ``columns`` and the event row are written together."""
+    sources = [state for (state, ev) in FISCAL_TRANSITIONS if ev == event and state is not None]
+    targets = {FISCAL_TRANSITIONS[(state, event)] for state in sources}
+    assert len(targets) == 1, f"event {event} has no single target state"
+    updated = (
+        Receipt.update(fiscal_status=targets.pop(), **columns)
+        .where(Receipt.id == receipt_id, Receipt.fiscal_status.in_(sources))
+        .execute()
+    )
+    if updated != 1:
+        current = Receipt.get_or_none(Receipt.id == receipt_id)
+        state = current.fiscal_status if current else "absent"
+        raise IllegalTransition(f"receipt {receipt_id}: {state} --{event}--> not allowed")
+
+
 def start_print(receipt_id: str, fd_before: int, fn_number: str) -> None:
     """accepted -> printing, with the FN's last FD recorded *before* any fiscal command is sent."""
     with write_transaction():
-        updated = (
-            Receipt.update(
-                fiscal_status="printing",
-                fd_before=fd_before,
-                fn_number=fn_number,
-                print_attempts=Receipt.print_attempts + 1,
-            )
-            .where(Receipt.id == receipt_id, Receipt.fiscal_status == "accepted")
-            .execute()
+        _transition(
+            receipt_id,
+            "print_started",
+            fd_before=fd_before,
+            fn_number=fn_number,
+            print_attempts=Receipt.print_attempts + 1,
         )
-        if updated != 1:
-            raise RuntimeError(f"receipt {receipt_id} is not in state accepted")
         add_event("print_started", receipt_id, fd_before=fd_before, fn_number=fn_number)
         _update_kkt_state(fn_number, fd_before)
 
@@ -153,31 +227,20 @@ def mark_printed(
     via: str,
     document_type: int = 3,
 ) -> Receipt:
-    """printing -> printed (``via`` = "print" or "reconcile"); stores the FN's answer in fiscal_doc."""
+    """printing -> printed (``via`` = "print" or "reconcile"), with the FN's answer in its columns."""
     event = "receipt_printed" if via == "print" else "reconciled_printed"
     with write_transaction():
-        receipt = Receipt.get_by_id(receipt_id)
-        if receipt.fiscal_status != "printing":
-            raise RuntimeError(f"receipt {receipt_id} is {receipt.fiscal_status}, not printing")
-        doc = json.loads(receipt.fiscal_doc)
-        doc["fiscal"] = {
-            "fn_number": fn_number,
-            "fd_number": fd_number,
-            "fiscal_sign": fiscal_sign,
-            "issued_at": fiscal_datetime,
-            "shift_number": shift_number,
-            "document_type": document_type,  # FFD: 3 receipt, 31 correction (also a late sale)
-        }
-        Receipt.update(
-            fiscal_status="printed",
+        _transition(
+            receipt_id,
+            event,
             fn_number=fn_number,
             fd_number=fd_number,
             fiscal_sign=fiscal_sign,
             fiscal_datetime=fiscal_datetime,
             shift_number=shift_number,
-            fiscal_doc=dumps(doc),
+            fiscal_document_type=document_type,  # FFD: 3 receipt, 31 correction (also a late sale)
             last_error=None,
-        ).where(Receipt.id == receipt_id).execute()
+        )
         add_event(event, receipt_id, fd_number=fd_number, fiscal_sign=fiscal_sign, fn_number=fn_number)
         _update_kkt_state(fn_number, fd_number)
         printed = Receipt.get_by_id(receipt_id)
@@ -188,17 +251,16 @@ def mark_printed(
 
 def mark_not_printed(receipt_id: str, reason: str, *, reconciled: bool) -> None:
     """printing -> accepted: the FN proves (or the device refused) that nothing was fiscalized."""
+    event = "reconciled_not_printed" if reconciled else "print_failed"
     with write_transaction():
-        Receipt.update(fiscal_status="accepted", last_error=reason).where(
-            Receipt.id == receipt_id, Receipt.fiscal_status == "printing"
-        ).execute()
-        add_event("reconciled_not_printed" if reconciled else "print_failed", receipt_id, reason=reason)
+        _transition(receipt_id, event, last_error=reason)
+        add_event(event, receipt_id, reason=reason)
 
 
 def mark_unknown(receipt_id: str, reason: str) -> None:
     """printing stays printing: the device did not answer; the outcome is decided by reconciliation."""
     with write_transaction():
-        Receipt.update(last_error=reason).where(Receipt.id == receipt_id).execute()
+        _transition(receipt_id, "print_unknown", last_error=reason)
         add_event("print_unknown", receipt_id, reason=reason)
 
 
@@ -213,9 +275,7 @@ def note_waiting(receipt_id: str, reason: str) -> None:
 def mark_rejected(receipt_id: str, reason: str, code: int | None = None) -> None:
     """accepted|printing -> rejected: the KKT refuses this receipt for a reason retries cannot fix."""
     with write_transaction():
-        Receipt.update(fiscal_status="rejected", last_error=reason).where(
-            Receipt.id == receipt_id, Receipt.fiscal_status.in_(("accepted", "printing"))
-        ).execute()
+        _transition(receipt_id, "receipt_rejected", last_error=reason)
         add_event("receipt_rejected", receipt_id, reason=reason, device_code=code)
 
 
@@ -232,32 +292,6 @@ def receipts_in(fiscal_status: str, limit: int | None = None) -> list[Receipt]:
 
 def events_for(receipt_id: str) -> list[BufferEvent]:
     return list(BufferEvent.select().where(BufferEvent.receipt == receipt_id).order_by(BufferEvent.id))
-
-
-#: Fiscal state machine: (state, event) -> next state; events not listed leave the state as it is.
-FISCAL_TRANSITIONS = {
-    (None, "receipt_added"): "accepted",
-    ("accepted", "print_started"): "printing",
-    ("printing", "receipt_printed"): "printed",
-    ("printing", "reconciled_printed"): "printed",
-    ("printing", "print_failed"): "accepted",
-    ("printing", "reconciled_not_printed"): "accepted",
-    ("printing", "print_unknown"): "printing",
-    ("accepted", "receipt_rejected"): "rejected",
-    ("printing", "receipt_rejected"): "rejected",
-}
-
-
-def replay_fiscal_status(event_types: Iterable[str]) -> str | None:
-    """Re-derive a receipt's fiscal status from its events; raises on an impossible transition."""
-    state: str | None = None
-    for event in event_types:
-        key = (state, event)
-        if key in FISCAL_TRANSITIONS:
-            state = FISCAL_TRANSITIONS[key]
-        elif event in {e for _, e in FISCAL_TRANSITIONS}:
-            raise ValueError(f"impossible transition: {state} --{event}-->")
-    return state
 
 
 # --- shifts and KKT state ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import peewee
 
+from kkt_adapter import hlc as hlc_mod
 from kkt_adapter.buffer.connection import database
 
 #: Delivery status of a receipt (owner's plan): pending until delivered, syncing while a runner holds it.
@@ -69,8 +70,19 @@ class Receipt(BaseModel):
     hlc_local_time = peewee.BigIntegerField()  # HLC wall part, ms
     hlc_logical_counter = peewee.IntegerField()
     hlc_server_time = peewee.BigIntegerField(null=True)  # Odoo's server time (ms) when the receipt arrived
-    fiscal_doc = peewee.TextField()  # JSON: the validated request, and the FN's answer once printed
+    # The request exactly as the POS sent it (JSON text): for the admin views and Odoo, never re-validated.
+    document = peewee.TextField()
     total = peewee.BigIntegerField()  # kopecks
+    # The validated receipt, typed (with its lines in receipt_items): what the KKT is asked to print.
+    # Null only on a receipt journaled before schema v3 until fiscal/document.py types it at start-up.
+    settlement = peewee.IntegerField(null=True)  # FFD 1054: 1 sale, 2 sale return, 3/4 purchase (return)
+    taxation_system = peewee.IntegerField(null=True)  # FFD 1055
+    cash = peewee.BigIntegerField(null=True)  # FFD 1031, kopecks
+    electronic = peewee.BigIntegerField(null=True)  # FFD 1081, kopecks
+    buyer_contact = peewee.CharField(max_length=64, null=True)  # FFD 1008
+    correction_type = peewee.IntegerField(null=True)  # FFD 1173; null = not a correction receipt
+    correction_basis_date = peewee.CharField(max_length=10, null=True)  # FFD 1178, YYYY-MM-DD
+    correction_basis_number = peewee.CharField(max_length=32, null=True)  # FFD 1179
     status = peewee.CharField(max_length=16, default="pending", constraints=[_check("status", SYNC_STATUSES)])
     fiscal_status = peewee.CharField(
         max_length=16, default="accepted", constraints=[_check("fiscal_status", FISCAL_STATUSES)]
@@ -81,11 +93,19 @@ class Receipt(BaseModel):
     fiscal_sign = peewee.BigIntegerField(null=True)
     fiscal_datetime = peewee.CharField(max_length=32, null=True)
     shift_number = peewee.IntegerField(null=True)
+    fiscal_document_type = peewee.IntegerField(
+        null=True
+    )  # FFD document type once printed: 3, or 31 correction
     print_attempts = peewee.IntegerField(default=0)
     retry_count = peewee.IntegerField(default=0)
     last_error = peewee.TextField(null=True)
     synced_at = peewee.IntegerField(null=True)
     original_receipt = peewee.ForeignKeyField("self", null=True, backref="refunds", on_delete="RESTRICT")
+
+    @property
+    def hlc(self) -> hlc_mod.Timestamp:
+        """The receipt's HLC timestamp (its text form is ``str()`` of it, the one formatter in hlc.py)."""
+        return hlc_mod.Timestamp(self.hlc_local_time, self.hlc_logical_counter)
 
     class Meta:
         table_name = "receipts"
@@ -96,6 +116,26 @@ class Receipt(BaseModel):
             (("hlc_server_time", "hlc_local_time", "hlc_logical_counter"), False),
             (("fn_number", "fd_number"), True),
         )
+
+
+class ReceiptItem(BaseModel):
+    """One line of a receipt as validated (FFD 1059): what the KKT prints for it."""
+
+    receipt = peewee.ForeignKeyField(Receipt, backref="lines", column_name="receipt_id", on_delete="RESTRICT")
+    position = peewee.IntegerField()  # 0-based order on the receipt
+    name = peewee.CharField(max_length=128)  # FFD 1030
+    price = peewee.BigIntegerField()  # FFD 1079, kopecks per unit
+    quantity_micro = peewee.BigIntegerField()  # FFD 1023 in millionths (at most 6 decimals: exact)
+    amount = peewee.BigIntegerField()  # FFD 1043, kopecks
+    vat = peewee.IntegerField()  # FFD 1199 code
+    payment_method = peewee.IntegerField()  # FFD 1214
+    payment_subject = peewee.IntegerField()  # FFD 1212
+    measure_unit = peewee.IntegerField()  # FFD 2108
+    department = peewee.IntegerField()
+
+    class Meta:
+        table_name = "receipt_items"
+        indexes = ((("receipt", "position"), True),)
 
 
 class IdempotencyKey(BaseModel):
@@ -241,6 +281,7 @@ class Counter(BaseModel):
 
 ALL_MODELS = (
     Receipt,
+    ReceiptItem,
     IdempotencyKey,
     BufferEvent,
     Delivery,

@@ -1,12 +1,27 @@
-"""Schema versioning: ``PRAGMA user_version`` holds the version; each step upgrades by one."""
+"""Schema versioning: ``PRAGMA user_version`` holds the version; each step upgrades by one.
+
+All steps of an upgrade and the version bump commit in one transaction: a crash (power cut, kill -9) in the
+middle leaves the database exactly as it was, and the next start simply runs the upgrade again. Before a
+database written by an older adapter is upgraded, a copy is taken beside it (``<name>.v<N>.bak`` with its
+``.sha256``, SQLite's online backup, fsynced) so a failed release can be rolled back with the data as it was
+(``kktctl restore`` accepts it).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import peewee
 
 from kkt_adapter.buffer import models
+from kkt_adapter.osutil import fsync_path
+
+log = logging.getLogger(__name__)
 
 
 class SchemaTooNewError(RuntimeError):
@@ -49,8 +64,47 @@ def _v2(db: peewee.SqliteDatabase) -> None:
     _rebuild(db, models.Dlq)
 
 
+#: Receipt columns added by v3 (the typed receipt; fiscal/document.py fills them for older rows).
+V3_RECEIPT_COLUMNS = (
+    ("document", "TEXT"),
+    ("settlement", "INTEGER"),
+    ("taxation_system", "INTEGER"),
+    ("cash", "INTEGER"),
+    ("electronic", "INTEGER"),
+    ("buyer_contact", "VARCHAR(64)"),
+    ("correction_type", "INTEGER"),
+    ("correction_basis_date", "VARCHAR(10)"),
+    ("correction_basis_number", "VARCHAR(32)"),
+    ("fiscal_document_type", "INTEGER"),
+)
+
+
+def _v3(db: peewee.SqliteDatabase) -> None:
+    """The receipt validated once: typed columns and receipt_items instead of one JSON text.
+
+    ``fiscal_doc`` ({"request": …, "fiscal": …}) splits into ``document`` (the request as sent) and
+    ``fiscal_document_type``; the FN's answer already had its columns. The lines and the typed header of
+    older receipts are filled at start-up by fiscal/document.py (they need the receipt validator, which
+    lives above the buffer); until then ``settlement`` is null.
+    """
+    db.create_tables([models.ReceiptItem])
+    columns = {c.name for c in db.get_columns("receipts")}
+    if "fiscal_doc" not in columns:
+        return  # created by this code's models (a new till): nothing to convert
+    for name, sql_type in V3_RECEIPT_COLUMNS:
+        if name not in columns:
+            db.execute_sql(f'ALTER TABLE receipts ADD COLUMN "{name}" {sql_type}')
+    db.execute_sql(
+        "UPDATE receipts SET document = json_extract(fiscal_doc, '$.request'), "
+        "fiscal_document_type = json_extract(fiscal_doc, '$.fiscal.document_type')"
+    )
+    if db.execute_sql("SELECT count(*) FROM receipts WHERE document IS NULL").fetchone()[0]:
+        raise RuntimeError("v3 upgrade: a receipt has no request in fiscal_doc; rolled back")
+    db.execute_sql("ALTER TABLE receipts DROP COLUMN fiscal_doc")
+
+
 #: Upgrade steps in order; step ``i`` brings the schema from version ``i`` to ``i + 1``.
-STEPS: list[Callable[[peewee.SqliteDatabase], None]] = [_v1, _v2]
+STEPS: list[Callable[[peewee.SqliteDatabase], None]] = [_v1, _v2, _v3]
 VERSION = len(STEPS)
 
 
@@ -58,8 +112,40 @@ def current_version(db: peewee.SqliteDatabase) -> int:
     return db.execute_sql("PRAGMA user_version").fetchone()[0]
 
 
+def backup_before_upgrade(db: peewee.SqliteDatabase, version: int) -> Path | None:
+    """Copy the database (version ``version``) to ``<name>.v<version>.bak`` before upgrading it.
+
+    A copy left by an upgrade that crashed is replaced: the database it came from was left unchanged.
+    """
+    if db.database == ":memory:":
+        return None
+    target = Path(db.database).with_name(f"{Path(db.database).name}.v{version}.bak")
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    copy = sqlite3.connect(partial)
+    try:
+        db.connection().backup(copy)
+    finally:
+        copy.close()
+    fsync_path(partial)
+    # A checksum in sha256sum format beside it, renamed in first: ``kktctl restore`` trusts only such copies.
+    digest = hashlib.sha256(partial.read_bytes()).hexdigest()
+    sidecar = target.with_name(target.name + ".sha256")
+    sidecar_partial = sidecar.with_name(sidecar.name + ".partial")
+    sidecar_partial.write_text(f"{digest}  {target.name}\n", encoding="ascii")
+    fsync_path(sidecar_partial)
+    os.replace(sidecar_partial, sidecar)
+    os.replace(partial, target)
+    fsync_path(target.parent)
+    log.warning("buffer schema v%d -> v%d: copy taken at %s", version, VERSION, target)
+    return target
+
+
 def migrate(db: peewee.SqliteDatabase) -> int:
     """Bring the database to ``VERSION``; all steps and the version bump commit atomically."""
+    version = current_version(db)
+    if 0 < version < VERSION:
+        backup_before_upgrade(db, version)
     with db.atomic("IMMEDIATE"):
         version = current_version(db)
         if version > VERSION:

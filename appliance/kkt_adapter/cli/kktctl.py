@@ -163,13 +163,13 @@ def cmd_receipts_list(args, cfg, api) -> tuple[Any, str]:
 def cmd_receipts_show(args, cfg, api) -> tuple[Any, str]:
     _open_buffer(cfg)
     from kkt_adapter.buffer import journal
-    from kkt_adapter.web.receipts import receipt_view
+    from kkt_adapter.web.receipts import document_view, receipt_view
 
     receipt = journal.get_receipt(args.receipt_id)
     if receipt is None:
         raise CliError(f"no receipt {args.receipt_id}")
     view = receipt_view(receipt)
-    view["document"] = json.loads(receipt.fiscal_doc)
+    view["document"] = document_view(receipt)
     view["events"] = [
         {"type": e.event_type, "hlc": e.hlc, "metadata": json.loads(e.metadata or "{}")}
         for e in journal.events_for(receipt.id)

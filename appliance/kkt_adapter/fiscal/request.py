@@ -13,6 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from kkt_adapter.config import Config
 from kkt_adapter.kkt.types import VAT_CODES, Correction, FiscalItem, FiscalReceipt, SettlementKind
 from kkt_adapter.refusal import Refusal
 
@@ -262,6 +263,18 @@ def _correction(raw: Any, errors: list[FieldError]) -> tuple[Correction | None, 
     if ctype is None or basis is None:
         return None, settlement
     return Correction(correction_type=ctype, basis_date=basis, basis_number=number), settlement
+
+
+def validate_for(body: Any, cfg: Config) -> ValidatedReceipt:
+    """``validate`` with this till's id and its ``[receipt]`` limits."""
+    receipt = cfg.receipt
+    return validate(
+        body,
+        pos_id=cfg.pos_id,
+        taxation_system=receipt.taxation_system,
+        max_items=receipt.max_items,
+        max_total=receipt.max_total,
+    )
 
 
 def validate(

@@ -20,6 +20,7 @@ from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.config import Config
 from kkt_adapter.fiscal import fn_watch
 from kkt_adapter.fiscal import request as receipt_request
+from kkt_adapter.fiscal.document import typed_columns
 from kkt_adapter.fiscal.printer import ReceiptPrinter
 from kkt_adapter.fiscal.reconcile import Reconciler
 from kkt_adapter.fiscal.relay import OfdRelay
@@ -84,6 +85,7 @@ class FiscalService:
         """
         if journal.get_key(key) is None:
             storage.check_accepting()  # a retry of an accepted receipt still gets its answer
+        typed, lines = typed_columns(validated.fiscal)
         accepted = journal.accept_receipt(
             key,
             body,
@@ -91,6 +93,8 @@ class FiscalService:
             kind=validated.kind,
             total=validated.fiscal.total,
             capacity=self.cfg.buffer.capacity,
+            typed=typed,
+            lines=lines,
             original_receipt_id=validated.original_receipt_id,
         )
         if not accepted.created and accepted.key.response is not None:

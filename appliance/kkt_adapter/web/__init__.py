@@ -8,14 +8,12 @@ from flask import Flask
 
 from kkt_adapter import config as config_mod
 from kkt_adapter import logs
-from kkt_adapter.kkt.interface import FiscalDevice
 from kkt_adapter.runtime import Runtime
 
 
 def create_app(
     cfg: config_mod.Config | None = None,
     *,
-    device: FiscalDevice | None = None,
     start_background: bool = True,
     **overrides: Any,
 ) -> Flask:
@@ -42,7 +40,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = cfg.http.max_body_bytes
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    runtime = Runtime(cfg, device=device)
+    runtime = Runtime(cfg)
     app.extensions["kkt"] = runtime
     errors.init_app(app)
     metrics.init_app(app, runtime)
@@ -52,7 +50,3 @@ def create_app(
     if start_background:
         runtime.start_background()
     return app
-
-
-def runtime_of(app: Flask) -> Runtime:
-    return app.extensions["kkt"]

@@ -11,7 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 
 from kkt_adapter import hlc, status
-from kkt_adapter.buffer import events, journal
+from kkt_adapter.buffer import events
+from kkt_adapter.buffer.models import DELIVERY_TARGETS
 
 KKT_STATES = (
     "ok",
@@ -31,7 +32,10 @@ class _BufferCollector:
 
     def collect(self):
         pos = self.runtime.cfg.pos_id
-        st = journal.buffer_status(self.runtime.cfg.buffer.capacity)
+        snap = self.runtime.status.snapshot()  # one reading per scrape (status.py)
+        st = snap.buffer
+        if st is None:
+            raise RuntimeError(f"buffer unreadable: {snap.buffer_error}")  # the scrape fails visibly
         for name, doc, value in (
             ("kkt_buffer_size", "Receipts awaiting delivery", st.current_queued),
             ("kkt_buffer_percent_full", "Buffer fullness, percent of capacity", st.percent_full),
@@ -52,26 +56,25 @@ class _BufferCollector:
             g = GaugeMetricFamily(name, doc, labels=["pos_id"])
             g.add_metric([pos], value)
             yield g
-        yield from self._phase2(pos)
-        yield from self._storage(pos)
-        snap = self.runtime.service.health.snapshot()
+        yield from self._phase2(pos, snap)
+        yield from self._storage(pos, snap.storage)
+        kkt = snap.kkt
         up = GaugeMetricFamily(
             "kkt_device_up", "1 when the last exchange with the KKT succeeded", labels=["pos_id"]
         )
-        up.add_metric([pos], 1.0 if snap.ok else 0.0)
+        up.add_metric([pos], 1.0 if kkt.ok else 0.0)
         yield up
         state = GaugeMetricFamily(
             "kkt_device_state", "Current KKT state (1 = active)", labels=["pos_id", "state"]
         )
         for name in KKT_STATES:
-            state.add_metric([pos, name], 1.0 if snap.state == name else 0.0)
+            state.add_metric([pos, name], 1.0 if kkt.state == name else 0.0)
         yield state
 
-    def _storage(self, pos: str):
+    def _storage(self, pos: str, disk: dict):
         """The disk under the buffer (buffer/storage.py): free space, the reserve, refusals."""
         from prometheus_client.core import CounterMetricFamily
 
-        disk = status.storage_report()
         if "free_bytes" not in disk:
             return  # no reserve configured (an in-memory test buffer)
         for name, doc, value in (
@@ -92,30 +95,30 @@ class _BufferCollector:
         events.add_metric([pos], disk["full_events"])
         yield events
 
-    def _phase2(self, pos: str):
+    def _phase2(self, pos: str, snap: status.Snapshot):
         """Delivery metrics: breaker per endpoint, counters shared by every process, network, FN backlog."""
         from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 
         from kkt_adapter.buffer import deliveries
-        from kkt_adapter.sync.breaker import STATE_VALUES, breaker_states
+        from kkt_adapter.sync.breaker import STATE_VALUES
         from kkt_adapter.sync.runner import DURATION_BUCKETS
 
         state = GaugeMetricFamily(
             "kkt_circuit_breaker_state", "State: 0=CLOSED, 1=OPEN, 2=HALF_OPEN", labels=["pos_id", "endpoint"]
         )
-        states = breaker_states()
-        for endpoint in ("ofd", "odoo"):
+        states = snap.breakers
+        for endpoint in DELIVERY_TARGETS:
             state.add_metric([pos, endpoint], STATE_VALUES.get(states.get(endpoint, "closed"), 0))
         yield state
         values = {(c.name, c.labels): c.value for c in deliveries.counters()}
         # (exported name, help, label, stored counter name, stored label key, label values)
         for name, doc, label, stored, key, options in (
             ("kkt_circuit_breaker_opens", "Times opened", "endpoint", "kkt_circuit_breaker_opens_total",
-             "endpoint", ("ofd", "odoo")),
+             "endpoint", DELIVERY_TARGETS),
             ("kkt_receipts_synced", "Receipts delivered (or dead-lettered)", "status",
              "kkt_receipts_synced_total", "status", ("success", "failed")),
             ("kkt_documents_delivered", "Documents delivered per endpoint", "endpoint",
-             "kkt_documents_delivered_total", "target", ("ofd", "odoo")),
+             "kkt_documents_delivered_total", "target", DELIVERY_TARGETS),
         ):  # fmt: skip
             family = CounterMetricFamily(name, doc, labels=["pos_id", label])
             for option in options:
@@ -133,17 +136,17 @@ class _BufferCollector:
             "kkt_deliveries_pending", "Documents waiting per endpoint", labels=["pos_id", "endpoint"]
         )
         overview = deliveries.overview()
-        for endpoint in ("ofd", "odoo"):
+        for endpoint in DELIVERY_TARGETS:
             pending.add_metric([pos, endpoint], overview.pending[endpoint])
         yield pending
         network = GaugeMetricFamily(
             "kkt_network_status", "Network state (1 = current)", labels=["pos_id", "status"]
         )
-        current = self.runtime.network_status()
+        current = snap.network
         for name in ("online", "degraded", "offline", "unknown"):
             network.add_metric([pos, name], 1.0 if current == name else 0.0)
         yield network
-        backlog = self.runtime.fn_watch.snapshot()
+        backlog = snap.fn_backlog
         if backlog is not None:
             for name, doc, value in (
                 (

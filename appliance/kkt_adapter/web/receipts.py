@@ -8,7 +8,6 @@ import uuid
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from kkt_adapter import hlc
 from kkt_adapter.buffer import journal
 from kkt_adapter.buffer.models import FISCAL_STATUSES, SYNC_STATUSES
 from kkt_adapter.buffer.storage import StorageFull
@@ -46,16 +45,9 @@ def create_receipt() -> Response:
 def _create_receipt(runtime) -> Response:
     key = _idempotency_key()
     body = parse_json_body()
-    cfg = runtime.cfg
     # Refusals (invalid_receipt, original_*, idempotency_conflict, buffer_full, storage_full) leave
     # through the error map (web/errors.py); nothing was journaled for them.
-    validated = receipt_request.validate(
-        body,
-        pos_id=cfg.pos_id,
-        taxation_system=cfg.receipt.taxation_system,
-        max_items=cfg.receipt.max_items,
-        max_total=cfg.receipt.max_total,
-    )
+    validated = receipt_request.validate_for(body, runtime.cfg)
     if validated.original_receipt_id:
         saga.check_refund(validated, key)
     outcome = runtime.service.submit(key, body, validated)
@@ -97,7 +89,7 @@ def receipt_view(receipt) -> dict:
         "status": receipt.status,
         "total": f"{receipt.total / 100:.2f}",
         "created_at": receipt.created_at,
-        "hlc": str(hlc.Timestamp(receipt.hlc_local_time, receipt.hlc_logical_counter)),
+        "hlc": str(receipt.hlc),
         "fn_number": receipt.fn_number,
         "fd_number": receipt.fd_number,
         "fiscal_sign": receipt.fiscal_sign,
@@ -105,6 +97,21 @@ def receipt_view(receipt) -> dict:
         "print_attempts": receipt.print_attempts,
         "last_error": receipt.last_error,
     }
+
+
+def document_view(receipt) -> dict:
+    """The request as the POS sent it, and the FN's answer once printed (admin views, kktctl)."""
+    view: dict = {"request": json.loads(receipt.document)}
+    if receipt.fiscal_status == "printed":
+        view["fiscal"] = {
+            "fn_number": receipt.fn_number,
+            "fd_number": receipt.fd_number,
+            "fiscal_sign": receipt.fiscal_sign,
+            "issued_at": receipt.fiscal_datetime,
+            "shift_number": receipt.shift_number,
+            "document_type": receipt.fiscal_document_type,
+        }
+    return view
 
 
 #: Query filters of the receipt list and the values each accepts (the columns' CHECK constraints).
@@ -143,7 +150,7 @@ def show_receipt(receipt_id: str) -> Response:
     if receipt is None:
         raise Problem("receipt_not_found", f"no receipt {receipt_id} on this till")
     view = receipt_view(receipt)
-    view["document"] = json.loads(receipt.fiscal_doc)
+    view["document"] = document_view(receipt)
     view["events"] = [
         {"type": e.event_type, "hlc": e.hlc, "at_ms": e.timestamp, "metadata": json.loads(e.metadata or "{}")}
         for e in journal.events_for(receipt.id)
