@@ -37,6 +37,17 @@ def test_units_are_enabled_and_running(host):
     assert host.service("kkt-emulator").is_running  # the test's KKT
 
 
+def test_the_adapter_venv_holds_no_test_kit(host):
+    """The till's own install carries the product only: the emulator lives in the test's separate venv."""
+    venv = "/opt/kkt-adapter/venv"
+    assert not host.file(f"{venv}/bin/kkt-emulator").exists
+    found = host.run(f"{venv}/bin/python -c 'import kkt_emulator'")
+    assert found.rc != 0 and "ModuleNotFoundError" in found.stderr
+    listed = host.run(f"{venv}/bin/pip list --disable-pip-version-check --format=freeze").stdout
+    assert "kkt-adapter==" in listed and "kkt-emulator" not in listed
+    assert host.run("test -x /opt/kkt-emulator/venv/bin/kkt-emulator").rc == 0
+
+
 def _show(host, unit: str) -> dict[str, str]:
     """All properties (empty ones too); repeated keys (DeviceAllow=) joined with "; "."""
     props: dict[str, str] = {}
