@@ -11,7 +11,7 @@ PRETTIER_FILES := '**/*.{md,yaml,yml,json}'
 # `make test SUITES="lint unit+integration"` runs only the named suites (names: tests/setup/run-suites.py).
 SUITES ?=
 
-.PHONY: help venv deps demo test lint format test-fast test-poc test-load test-appliance wheelhouse clean
+.PHONY: help venv deps demo test lint format test-fast test-poc test-load test-appliance test-odoo wheelhouse clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -63,6 +63,11 @@ test-load: $(STAMP) ## Benchmarks with their printed figures
 
 test-appliance: $(STAMP) ## Booted till (nspawn + molecule: converge, idempotence, verify, drills) and the image
 	$(VPY) -m pytest -s tests/appliance
+
+test-odoo: $(STAMP) ## Odoo 17 bench: PostgreSQL, Odoo venv, Chromium, fresh DB, our addons with --test-enable
+	@# Needs an Odoo 17.0 tree (ODOO_SRC, else /opt/odoo17; docs/odoo-bench.md); `make test` runs this
+	@# target only when one is there, and otherwise says in one line that the Odoo suites were skipped.
+	$(VPY) tests/setup/odoo_bench.py
 
 wheelhouse: ## Build the till's wheelhouse (adapter + pinned dependencies) in build/wheelhouse
 	appliance/build-wheelhouse.sh

@@ -1,0 +1,300 @@
+"""The project's Odoo 17 bench (``make test-odoo``): everything our addons' tests need, set up by itself.
+
+From an Odoo 17.0 source tree (``ODOO_SRC``, else ``/opt/odoo17``; never committed — see docs/odoo-bench.md):
+
+1. Debian packages: PostgreSQL 15, Chromium (``HttpCase`` tours), the headers Odoo's requirements compile
+   against (libpq, libldap2, libsasl2);
+2. a PostgreSQL cluster of its own under ``build/odoo-bench/pg`` on a unix socket (port ``BENCH_PG_PORT``),
+   started here, with a dedicated login role — Odoo refuses the ``postgres`` superuser;
+3. a venv under ``build/odoo-bench/venv`` from Odoo's ``requirements.txt`` plus ``websocket-client`` (without
+   it every ``HttpCase`` is silently skipped) and the OCA dependencies our addons declare, rebuilt only when
+   those inputs change;
+4. a fresh database per run (the cluster is stopped again at the end); our addons (every folder of
+   ``addons/`` with a ``__manifest__.py``) installed with ``--test-enable``, only their tests run; the
+   counts parsed from Odoo's own log: tests run, failed, errors, skipped.
+
+Exit status 1 on any failed test, any error logged, zero tests, or (``CI=true``) any skipped test: Odoo
+turns a Chromium that did not start into a skip, and a skip proves nothing.
+
+Usage: tests/setup/odoo_bench.py [--keep-db] [--addons a,b]    (root: apt and the cluster's OS user)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "build" / "odoo-bench"
+ADDONS = ROOT / "addons"
+DEFAULT_SRC = Path("/opt/odoo17")
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+#: A port of its own so a PostgreSQL already on the machine (5432) is never touched.
+PG_PORT = int(os.environ.get("BENCH_PG_PORT", "55432"))
+PG_ROLE = "opticserp_bench"  # Odoo refuses to run as "postgres"
+PG_OS_USER = "postgres"  # initdb and the server refuse root; Debian's package creates this user
+APT_PACKAGES = (
+    "postgresql-15",
+    "chromium",
+    "libpq-dev",
+    "libldap2-dev",
+    "libsasl2-dev",
+    "python3-dev",
+)
+#: Extra pins beside Odoo's requirements.txt (HttpCase talks to Chromium through websocket-client).
+EXTRA_REQUIREMENTS = ("websocket-client==1.8.0",)
+#: Wall-clock limit of one test run (installing our addons and running their tests).
+RUN_TIMEOUT = float(os.environ.get("BENCH_TIMEOUT_SECONDS", "1800"))
+RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+LOG_LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
+#: OdooTestResult.addSkip logs through the test's own logger: "<logger>: skipped Class.method : reason".
+SKIPPED = re.compile(r"^\S+ \S+ \d+ INFO \S+ \S+: skipped \S+ : ")
+
+
+class BenchError(RuntimeError):
+    """The bench could not be set up or run; the message says what to do."""
+
+
+def odoo_src() -> Path:
+    src = Path(os.environ.get("ODOO_SRC") or DEFAULT_SRC)
+    if not (src / "odoo-bin").is_file() or not (src / "odoo" / "addons" / "base").is_dir():
+        raise BenchError(f"no Odoo 17.0 tree at {src} (set ODOO_SRC; docs/odoo-bench.md says how to get one)")
+    return src
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, **kwargs)
+
+
+# --- 1. Debian packages -------------------------------------------------------------------------------
+
+
+def ensure_apt() -> None:
+    missing = [
+        p
+        for p in APT_PACKAGES
+        if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True).stdout
+        != "install ok installed"
+    ]
+    if not missing:
+        return
+    print(f"odoo-bench: apt-get install {' '.join(missing)}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+
+
+# --- 2. PostgreSQL ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Postgres:
+    data: Path = BENCH / "pg" / "data"
+    socket_dir: Path = BENCH / "pg" / "run"
+    port: int = PG_PORT
+
+    def _as_postgres(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(["runuser", "-u", PG_OS_USER, "--", *args], **kwargs)
+
+    def _pg_ctl(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args, **kwargs)
+
+    def start(self) -> None:
+        for folder in (self.data, self.socket_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.chown(folder, PG_OS_USER, PG_OS_USER)
+        if not (self.data / "PG_VERSION").exists():
+            initdb = [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                PG_OS_USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ]
+            self._as_postgres(*initdb, stdout=subprocess.DEVNULL, check=True)
+        if self._pg_ctl("status", capture_output=True).returncode != 0:
+            # Unix socket only, no TCP; fsync off: a bench database is thrown away after the run.
+            options = f"-k {self.socket_dir} -p {self.port} -c listen_addresses='' -c fsync=off"
+            log = str(self.socket_dir / "server.log")
+            self._pg_ctl("-l", log, "-o", options, "-w", "start", stdout=subprocess.DEVNULL, check=True)
+        if self.psql("SELECT 1 FROM pg_roles WHERE rolname = :'role'", role=PG_ROLE).strip() != "1":
+            self.psql(f"CREATE ROLE {PG_ROLE} LOGIN CREATEDB")
+
+    def psql(self, sql: str, **variables: str) -> str:
+        """Run one statement as the cluster's superuser; ``:'name'`` placeholders are psql variables."""
+        cmd = [str(PG_BIN / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", PG_OS_USER]
+        cmd += ["-d", "postgres", "-tA", *(f"-v{k}={v}" for k, v in variables.items())]
+        return self._as_postgres(*cmd, input=sql, capture_output=True, text=True, check=True).stdout
+
+    def stop(self) -> None:
+        """Stop the cluster (its data stays for the next run): the bench leaves no server behind."""
+        self._pg_ctl("-m", "fast", "-w", "stop", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def drop(self, database: str) -> None:
+        self.psql(f'DROP DATABASE IF EXISTS "{database}"')
+
+
+# --- 3. the venv --------------------------------------------------------------------------------------
+
+
+def oca_requirements() -> list[str]:
+    """The PyPI OCA modules our addons declare (``external_dependencies`` are Odoo's; OCA addons come as
+    ``odoo-addon-*`` wheels, pinned in addons/oca-requirements.txt when an addon needs one)."""
+    pinned = ADDONS / "oca-requirements.txt"
+    if not pinned.is_file():
+        return []
+    return [
+        line.strip() for line in pinned.read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
+
+
+def ensure_venv(src: Path) -> Path:
+    venv = BENCH / "venv"
+    inputs = (src / "requirements.txt").read_bytes() + "\n".join(
+        [*EXTRA_REQUIREMENTS, *oca_requirements()]
+    ).encode()
+    stamp = venv / ".bench-inputs"
+    digest = hashlib.sha256(inputs).hexdigest()
+    if stamp.is_file() and stamp.read_text() == digest:
+        return venv
+    print("odoo-bench: building the Odoo venv (Odoo's requirements.txt; minutes the first time)", flush=True)
+    shutil.rmtree(venv, ignore_errors=True)
+    run([sys.executable, "-m", "venv", str(venv)])
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    run([*pip, "pip==24.3.1", "wheel==0.45.1", "setuptools==75.8.0"])
+    run([*pip, "-r", str(src / "requirements.txt"), *EXTRA_REQUIREMENTS, *oca_requirements()])
+    stamp.write_text(digest)
+    return venv
+
+
+# --- 4. the run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    run: int
+    failed: int
+    errors: int
+    skipped: int
+    logged_errors: int
+
+    def line(self) -> str:
+        return (f"tests run {self.run}, failed {self.failed}, errors {self.errors}, skipped {self.skipped}, "
+                f"ERROR lines {self.logged_errors}")  # fmt: skip
+
+
+def parse_log(text: str) -> Counts:
+    """Counts from Odoo's log: its final ``N failed, M error(s) of T tests`` line, skip lines, ERROR lines."""
+    found = RESULT.findall(text)
+    if not found:
+        raise BenchError("Odoo's log has no test result line: the run did not get to the tests (see the log)")
+    failed, errors, total = (int(x) for x in found[-1])
+    skipped = sum(1 for line in text.splitlines() if SKIPPED.search(line))
+    logged = sum(1 for line in text.splitlines() if LOG_LEVEL.match(line))
+    return Counts(total, failed, errors, skipped, logged)
+
+
+def our_addons(only: list[str] | None) -> list[str]:
+    found = sorted(p.parent.name for p in ADDONS.glob("*/__manifest__.py")) if ADDONS.is_dir() else []
+    if only:
+        unknown = set(only) - set(found)
+        if unknown:
+            raise BenchError(f"no such addon in addons/: {', '.join(sorted(unknown))}")
+        return only
+    return found
+
+
+def free_port() -> int:
+    """A free TCP port on loopback for this run's HttpCase server (never one a stray server still holds)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_tests(src: Path, venv: Path, pg: Postgres, addons: list[str], keep_db: bool) -> Counts:
+    database = f"bench_{time.strftime('%Y%m%d_%H%M%S')}"
+    log_path = BENCH / "test.log"
+    addons_path = ",".join(str(p) for p in (src / "odoo" / "addons", ADDONS))
+    cmd = [
+        str(venv / "bin" / "python"), str(src / "odoo-bin"),
+        "--addons-path", addons_path, "--db_host", str(pg.socket_dir), "--db_port", str(pg.port),
+        "--db_user", PG_ROLE, "-d", database, "--without-demo=", "--test-enable", "--stop-after-init",
+        "--log-level=info", "--http-port", str(free_port()), "--max-cron-threads=0",
+        "-i", ",".join(addons),
+        # Only our addons' tests: installing them on a fresh database also installs base, web, … whose own
+        # suites would otherwise run too (an hour, and not ours to keep green).
+        "--test-tags", ",".join(f"/{a}" for a in addons),
+    ]  # fmt: skip
+    started = time.monotonic()
+    print(f"odoo-bench: installing {', '.join(addons)} with --test-enable on {database}", flush=True)
+    with open(log_path, "w", encoding="utf-8") as log:
+        # Its own process group: a timeout or an interrupted bench takes Odoo and its Chromium down with it.
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=BENCH, start_new_session=True)
+        try:
+            proc.wait(timeout=RUN_TIMEOUT)
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    try:
+        counts = parse_log(text)
+    finally:
+        if not keep_db:
+            pg.drop(database)
+    took = time.monotonic() - started
+    print(f"odoo-bench: {counts.line()} ({took:.0f} s; log {log_path}, exit {proc.returncode})")
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep-db", action="store_true", help="keep the test database for a look afterwards")
+    parser.add_argument("--addons", help="comma-separated addons of addons/ (default: all of them)")
+    args = parser.parse_args(argv)
+    try:
+        src = odoo_src()
+        addons = our_addons(args.addons.split(",") if args.addons else None)
+        if not addons:
+            raise BenchError("no addon with a __manifest__.py in addons/: nothing to test")
+        ensure_apt()
+        pg = Postgres()
+        pg.start()
+        try:
+            venv = ensure_venv(src)
+            counts = run_tests(src, venv, pg, addons, args.keep_db)
+        finally:
+            pg.stop()
+    except (BenchError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        print(f"odoo-bench: {exc}", file=sys.stderr)
+        return 1
+    problems = []
+    if counts.run == 0:
+        problems.append("zero tests ran")
+    if counts.failed or counts.errors:
+        problems.append(f"{counts.failed} failed, {counts.errors} errors")
+    if counts.logged_errors:
+        problems.append(f"{counts.logged_errors} ERROR/CRITICAL lines in the log")
+    if counts.skipped and os.environ.get("CI") == "true":
+        problems.append(f"{counts.skipped} skipped (a skip is a failure in CI)")
+    if problems:
+        print(f"odoo-bench: FAILED: {'; '.join(problems)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The Odoo bench's verdict comes from Odoo's own log: counts, skips and ERROR lines parsed right.
+
+The lines below are copied from a real run of tests/setup/odoo_bench.py against Odoo 17.0 (a probe addon
+with a passing, a failing and a skipped test)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.setup import odoo_bench
+
+RESULT = (
+    "2026-12-04 08:15:47,351 10198 INFO bench_x odoo.tests.result: "
+    "0 failed, 0 error(s) of 3 tests when loading database 'bench_x' "
+)
+SKIP = (
+    "2026-12-04 08:15:33,871 10198 INFO bench_x odoo.addons.bench_probe.tests.test_probe: "
+    "skipped TestSkip.test_skipped : probe "
+)
+ERROR = (
+    "2026-12-04 08:14:57,119 9954 ERROR bench_x odoo.addons.bench_probe.tests.test_probe: "
+    "FAIL: TestProbe.test_x"
+)
+STARTING = (
+    "2026-12-04 08:15:02,592 9954 INFO bench_x odoo.addons.bench_probe.tests.test_probe: Starting TestSkip"
+)
+
+
+def test_counts_come_from_the_last_result_line_and_the_skip_and_error_lines():
+    text = "\n".join(
+        [STARTING, SKIP, ERROR, RESULT.replace("0 failed", "1 failed").replace("of 3", "of 2"), RESULT]
+    )
+    counts = odoo_bench.parse_log(text)
+    assert (counts.run, counts.failed, counts.errors, counts.skipped, counts.logged_errors) == (3, 0, 0, 1, 1)
+
+
+def test_a_log_without_a_result_line_is_an_error_not_zero_tests():
+    with pytest.raises(odoo_bench.BenchError, match="no test result line"):
+        odoo_bench.parse_log("\n".join([STARTING, ERROR]))
+
+
+def test_a_message_mentioning_skipped_is_not_a_skip():
+    noise = "2026-12-04 08:15:02,592 9954 INFO bench_x odoo.modules.loading: 3 modules skipped : none"
+    assert odoo_bench.parse_log("\n".join([noise, RESULT])).skipped == 0
