@@ -21,7 +21,6 @@ adapter is stopped (``kktctl restore`` refuses while it answers); the host lock 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -32,15 +31,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from kkt_adapter.buffer.snapshot import (
+    CHECKSUM_SUFFIX,
+    FILE_MODE,
+    TMP_PREFIX,
+    DamagedCopy,
+    integrity,
+    sha256_of,
+    write_verified_copy,
+)
+from kkt_adapter.buffer.snapshot import connect_readonly as _connect_readonly
 from kkt_adapter.osutil import fsync_path, pid_alive
 
 SNAPSHOT_RE = re.compile(r"^buffer-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<seq>\d+))?\.db$")
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-CHECKSUM_SUFFIX = ".sha256"
-TMP_PREFIX = ".tmp-"
 BEFORE_RESTORE_SUFFIX = ".before-restore"
-#: Mode of snapshots and restored files: the kkt user and its group (operators in group kkt) only.
-FILE_MODE = 0o640
 DIR_MODE = 0o750
 
 
@@ -111,40 +116,11 @@ class RestoreReport:
 # --- file helpers --------------------------------------------------------------------------------------
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, FILE_MODE)
-    os.replace(tmp, path)
-
-
 def _connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
     """Open an existing database read-write (``mode=rw`` never creates an empty file by mistake)."""
     conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=busy_timeout_ms / 1000)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     return conn
-
-
-def _connect_readonly(path: Path) -> sqlite3.Connection:
-    """Open a snapshot without creating any ``-wal``/``-shm``/``-journal`` file next to it."""
-    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-
-
-def integrity(conn: sqlite3.Connection) -> str:
-    """``ok`` or the first problems ``PRAGMA integrity_check`` reports."""
-    rows = [r[0] for r in conn.execute("PRAGMA integrity_check(10)").fetchall()]
-    return "ok" if rows == ["ok"] else "; ".join(rows)
 
 
 def wal_bytes(db_path: str | Path) -> int:
@@ -266,7 +242,6 @@ def take_snapshot(
     _remove_stale_temporaries(folder)
     now = now or datetime.now(UTC)
     final = _snapshot_path(folder, now)
-    tmp = folder / f"{TMP_PREFIX}{os.getpid()}-{final.name}"
     try:
         # Fold the WAL into the main file first: the copy then reads one file and the WAL stays small.
         # A reader of the adapter can keep the checkpoint from finishing (busy=1); the copy is still
@@ -274,46 +249,23 @@ def take_snapshot(
         checkpoint = checkpoint_file(source_path, "TRUNCATE", busy_timeout_ms)
         source = _connect(source_path, busy_timeout_ms)
         try:
-            target = sqlite3.connect(tmp)
-            try:
-                source.backup(target)  # pages=-1: one step, one read transaction, one consistent state
-                # A snapshot is a single file: rollback-journal mode, nothing beside it to lose.
-                target.execute("PRAGMA journal_mode=DELETE")
-            finally:
-                target.close()
+            digest = write_verified_copy(source, final)
         finally:
             source.close()
-        os.chmod(tmp, FILE_MODE)
-        fsync_path(tmp)
-        check = _connect_readonly(tmp)
-        try:
-            result = integrity(check)
-        finally:
-            check.close()
-        if result != "ok":
-            raise BackupError(f"the copy failed PRAGMA integrity_check: {result}")
-        digest = sha256_of(tmp)
-        checksum = final.with_name(final.name + CHECKSUM_SUFFIX)
-        _write_atomically(checksum, f"{digest}  {final.name}\n".encode())
-        os.replace(tmp, final)
-        fsync_path(folder)
+    except DamagedCopy as exc:
+        raise BackupError(f"the copy failed PRAGMA integrity_check: {exc}") from None
     except sqlite3.Error as exc:
         raise BackupError(f"backup of {source_path} failed: {exc}") from None
     except OSError as exc:
         raise BackupError(f"writing the snapshot to {folder} failed: {exc}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        if not final.exists():  # failed after the checksum was written: leave no orphan behind
-            final.with_name(final.name + CHECKSUM_SUFFIX).unlink(missing_ok=True)
     removed, kept = prune(folder, keep_days, now)
     return BackupReport(
         snapshot=str(final),
-        checksum_file=str(checksum),
+        checksum_file=str(final.with_name(final.name + CHECKSUM_SUFFIX)),
         sha256=digest,
         size_bytes=final.stat().st_size,
         checkpoint=checkpoint,
-        integrity=result,
+        integrity="ok",
         keep_days=keep_days,
         removed=[str(p) for p in removed],
         kept=kept,

@@ -9,17 +9,14 @@ database written by an older adapter is upgraded, a copy is taken beside it (``<
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import peewee
 
 from kkt_adapter.buffer import models
-from kkt_adapter.osutil import fsync_path
+from kkt_adapter.buffer.snapshot import write_verified_copy
 
 log = logging.getLogger(__name__)
 
@@ -120,23 +117,7 @@ def backup_before_upgrade(db: peewee.SqliteDatabase, version: int) -> Path | Non
     if db.database == ":memory:":
         return None
     target = Path(db.database).with_name(f"{Path(db.database).name}.v{version}.bak")
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
-    copy = sqlite3.connect(partial)
-    try:
-        db.connection().backup(copy)
-    finally:
-        copy.close()
-    fsync_path(partial)
-    # A checksum in sha256sum format beside it, renamed in first: ``kktctl restore`` trusts only such copies.
-    digest = hashlib.sha256(partial.read_bytes()).hexdigest()
-    sidecar = target.with_name(target.name + ".sha256")
-    sidecar_partial = sidecar.with_name(sidecar.name + ".partial")
-    sidecar_partial.write_text(f"{digest}  {target.name}\n", encoding="ascii")
-    fsync_path(sidecar_partial)
-    os.replace(sidecar_partial, sidecar)
-    os.replace(partial, target)
-    fsync_path(target.parent)
+    write_verified_copy(db.connection(), target)  # the same verified copy as kktctl backup's
     log.warning("buffer schema v%d -> v%d: copy taken at %s", version, VERSION, target)
     return target
 
