@@ -7,7 +7,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-PRETTIER_FILES := '**/*.{md,yaml,yml,json}'
+PRETTIER_FILES := '**/*.{md,yaml,yml,json,xml,js}'
 # `make test SUITES="lint unit+integration"` runs only the named suites (names: tests/setup/run-suites.py).
 SUITES ?=
 
@@ -16,10 +16,12 @@ SUITES ?=
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(STAMP): appliance/pyproject.toml appliance/emulator/pyproject.toml tests/appliance/requirements.txt
+$(STAMP): appliance/pyproject.toml appliance/emulator/pyproject.toml tests/appliance/requirements.txt \
+          addons/lint-requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip==24.3.1
-	$(VPY) -m pip install -q -e 'appliance[test]' -e appliance/emulator -r tests/appliance/requirements.txt
+	$(VPY) -m pip install -q -e 'appliance[test]' -e appliance/emulator -r tests/appliance/requirements.txt \
+	  -r addons/lint-requirements.txt
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json
@@ -35,9 +37,10 @@ demo: $(STAMP) ## Run the till stack on loopback through a scripted sales day
 	@# The demo drives the stack with the test kit (tests/kit: launchers, stand-ins), hence the repo root.
 	PYTHONPATH=$(CURDIR) $(VPY) appliance/demo/day.py
 
-lint: $(STAMP) $(NODE_STAMP) ## ruff, import contracts (import-linter), prettier --check, ansible-lint
-	$(VENV)/bin/ruff check appliance tests
-	$(VENV)/bin/ruff format --check appliance tests
+lint: $(STAMP) $(NODE_STAMP) ## ruff, import contracts, pylint-odoo, prettier --check, ansible-lint
+	$(VENV)/bin/ruff check appliance tests addons
+	$(VENV)/bin/ruff format --check appliance tests addons
+	$(VENV)/bin/pylint --rcfile=addons/.pylintrc $$(ls -d addons/*/__manifest__.py | xargs -n1 dirname)
 	@# Layering of the adapter, no test kit in the product, no cycles (contracts in appliance/pyproject.toml).
 	$(VENV)/bin/lint-imports --no-cache appliance/pyproject.toml
 	npx --no-install prettier --check $(PRETTIER_FILES)
@@ -46,8 +49,8 @@ lint: $(STAMP) $(NODE_STAMP) ## ruff, import contracts (import-linter), prettier
 	  ansible-lint --offline --strict -q
 
 format: $(STAMP) $(NODE_STAMP) ## Format everything with the project's tools
-	$(VENV)/bin/ruff format appliance tests
-	$(VENV)/bin/ruff check --fix appliance tests
+	$(VENV)/bin/ruff format appliance tests addons
+	$(VENV)/bin/ruff check --fix appliance tests addons
 	npx --no-install prettier --write $(PRETTIER_FILES)
 
 test: deps $(STAMP) $(NODE_STAMP) ## Install what the tests need and run every suite (what CI runs)

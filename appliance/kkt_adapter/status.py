@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kkt_adapter import __version__
 from kkt_adapter.buffer import journal, storage
 from kkt_adapter.buffer.breaker_store import breaker_states
 from kkt_adapter.fiscal.fn_watch import FnBacklog, FnWatch
@@ -112,14 +113,25 @@ class TillStatus:
         )
 
     def heartbeat_payload(self) -> dict:
-        """What the heartbeat tells Odoo about this till besides its clock."""
+        """What the heartbeat tells Odoo about this till besides its clock (the keys the fleet page reads
+        are listed in docs/api/odoo-till-contract.md, heartbeat ``status``)."""
         snap = self.snapshot()
         st = snap.buffer
+        backlog = snap.fn_backlog
         return {
-            "buffer": {"queued": st.current_queued, "capacity": st.total_capacity, "dlq": st.dlq_size}
+            "version": __version__,
+            "buffer": {
+                "queued": st.current_queued,
+                "capacity": st.total_capacity,
+                "percent_full": round(st.percent_full, 1),
+                "dlq": st.dlq_size,
+            }
             if st
             else None,
-            "fn_backlog": snap.fn_backlog.as_dict() if snap.fn_backlog else None,
+            "fn_number": backlog.fn_number if backlog and backlog.fn_number else None,
+            "fn_backlog": backlog.as_dict() if backlog else None,
+            "network": snap.network,
+            "breaker": snap.breaker,
             "breakers": snap.breakers,
             "kkt": snap.kkt.state,
         }

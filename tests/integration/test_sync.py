@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+import kkt_adapter
 from kkt_adapter import hlc
 from kkt_adapter.buffer import deliveries, events, journal
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.sync.breaker import breaker_states
+from kkt_adapter.sync.heartbeat import STATES as NETWORK_STATES
 from kkt_adapter.sync.heartbeat import NetworkMonitor
 from kkt_adapter.sync.lock import HostLock, SyncBusy
 from kkt_adapter.sync.runner import SyncRunner
@@ -311,6 +313,32 @@ def test_fn_backlog_warns_before_the_30_day_block(app, kkt_emulator, standins):
     deliver(app)
     assert runtime.service.fn_backlog().unconfirmed == 0
     _ = datetime.now(UTC)
+
+
+def test_the_heartbeat_carries_what_the_fleet_page_reads(app, kkt_emulator, standins):
+    """The keys of docs/api/odoo-till-contract.md (heartbeat ``status``) that optics_pos_ru54fz stores."""
+    ofd, _ = standins
+    ofd.control.mode("down")
+    sell(app)
+    runtime = app.extensions["kkt"]
+    runtime.fn_watch.update(runtime.service.fn_backlog(), POS_ID)
+    status = runtime.status.heartbeat_payload()
+    assert status["version"] == kkt_adapter.__version__
+    assert len(status["fn_number"]) == 16 and status["fn_number"].isdigit()
+    assert status["fn_backlog"]["fn_number"] == status["fn_number"]
+    assert status["fn_backlog"]["unconfirmed"] >= 1 and 29.9 < status["fn_backlog"]["days_to_block"] <= 30
+    assert status["buffer"]["queued"] >= 1 and set(status["buffer"]) == {
+        "queued",
+        "capacity",
+        "percent_full",
+        "dlq",
+    }
+    assert status["buffer"]["percent_full"] == round(
+        100 * status["buffer"]["queued"] / status["buffer"]["capacity"], 1
+    )
+    assert status["network"] in NETWORK_STATES and status["breaker"] in ("CLOSED", "HALF_OPEN", "OPEN")
+    assert status["kkt"] == "ok"
+    json.dumps(status)  # travels as JSON
 
 
 PLAN_METRICS = (

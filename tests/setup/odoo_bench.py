@@ -11,12 +11,15 @@ From an Odoo 17.0 source tree (``ODOO_SRC``, else ``/opt/odoo17``; never committ
    those inputs change;
 4. a fresh database per run (the cluster is stopped again at the end); our addons (every folder of
    ``addons/`` with a ``__manifest__.py``) installed with ``--test-enable``, only their tests run; the
-   counts parsed from Odoo's own log: tests run, failed, errors, skipped.
+   counts parsed from Odoo's own log: tests run, failed, errors, skipped;
+5. the scenarios that need real servers (``tests/odoo``: concurrency, kill -9) and the till contract suite
+   against the addon, with pytest on ``odoo-bin --workers=2`` servers started on that database.
 
 Exit status 1 on any failed test, any error logged, zero tests, or (``CI=true``) any skipped test: Odoo
 turns a Chromium that did not start into a skip, and a skip proves nothing.
 
-Usage: tests/setup/odoo_bench.py [--keep-db] [--addons a,b]    (root: apt and the cluster's OS user)
+Usage: tests/setup/odoo_bench.py [--keep-db] [--addons a,b] [--no-scenarios]
+(as root: apt and the cluster's OS user)
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ APT_PACKAGES = (
 EXTRA_REQUIREMENTS = ("websocket-client==1.8.0",)
 #: Wall-clock limit of one test run (installing our addons and running their tests).
 RUN_TIMEOUT = float(os.environ.get("BENCH_TIMEOUT_SECONDS", "1800"))
+#: Run after the install tests on real servers (pytest, the repo's venv): tests/odoo and the contract suite.
+SCENARIOS = ("tests/odoo", "tests/integration/test_till_contract.py")
 RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 LOG_LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 #: OdooTestResult.addSkip logs through the test's own logger: "<logger>: skipped Class.method : reason".
@@ -224,14 +229,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def run_tests(src: Path, venv: Path, pg: Postgres, addons: list[str], keep_db: bool) -> Counts:
-    database = f"bench_{time.strftime('%Y%m%d_%H%M%S')}"
-    log_path = BENCH / "test.log"
+def odoo_command(src: Path, venv: Path, pg: Postgres) -> list[str]:
     addons_path = ",".join(str(p) for p in (src / "odoo" / "addons", ADDONS))
-    cmd = [
+    return [
         str(venv / "bin" / "python"), str(src / "odoo-bin"),
         "--addons-path", addons_path, "--db_host", str(pg.socket_dir), "--db_port", str(pg.port),
-        "--db_user", PG_ROLE, "-d", database, "--without-demo=", "--test-enable", "--stop-after-init",
+        "--db_user", PG_ROLE,
+    ]  # fmt: skip
+
+
+def run_tests(src: Path, venv: Path, pg: Postgres, addons: list[str], database: str) -> Counts:
+    """Install ``addons`` on a fresh ``database`` with ``--test-enable``; the counts from Odoo's log."""
+    log_path = BENCH / "test.log"
+    cmd = [
+        *odoo_command(src, venv, pg),
+        "-d", database, "--without-demo=", "--test-enable", "--stop-after-init",
         "--log-level=info", "--http-port", str(free_port()), "--max-cron-threads=0",
         "-i", ",".join(addons),
         # Only our addons' tests: installing them on a fresh database also installs base, web, … whose own
@@ -249,21 +261,75 @@ def run_tests(src: Path, venv: Path, pg: Postgres, addons: list[str], keep_db: b
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise
-    text = log_path.read_text(encoding="utf-8", errors="replace")
-    try:
-        counts = parse_log(text)
-    finally:
-        if not keep_db:
-            pg.drop(database)
+    counts = parse_log(log_path.read_text(encoding="utf-8", errors="replace"))
     took = time.monotonic() - started
     print(f"odoo-bench: {counts.line()} ({took:.0f} s; log {log_path}, exit {proc.returncode})")
     return counts
+
+
+def msgids(text: str) -> set[str]:
+    """The msgids of a .po/.pot file, continuation lines joined (escapes kept: both sides come from Odoo)."""
+    found, current = set(), None
+    for line in text.splitlines():
+        if line.startswith("msgid "):
+            current = [line[len("msgid ") :].strip()[1:-1]]
+        elif current is not None and line.startswith('"'):
+            current.append(line.strip()[1:-1])
+        elif current is not None:
+            found.add("".join(current))
+            current = None
+    return found - {""}
+
+
+def stale_terms(src: Path, venv: Path, pg: Postgres, database: str, addons: list[str]) -> list[str]:
+    """Addons whose committed ``i18n/<addon>.pot`` no longer matches the terms Odoo exports from the code."""
+    stale = []
+    for addon in addons:
+        committed = ADDONS / addon / "i18n" / f"{addon}.pot"
+        if not committed.is_file():
+            stale.append(f"{addon}: no i18n/{addon}.pot (every string needs its Russian translation)")
+            continue
+        exported = BENCH / f"{addon}.pot"
+        cmd = [*odoo_command(src, venv, pg), "-d", database, f"--i18n-export={exported}",
+               f"--modules={addon}", "--stop-after-init", "--log-level=warn"]  # fmt: skip
+        subprocess.run(cmd, cwd=BENCH, check=True, stdout=subprocess.DEVNULL, timeout=600)
+        now, then = (
+            msgids(exported.read_text(encoding="utf-8")),
+            msgids(committed.read_text(encoding="utf-8")),
+        )
+        if now != then:
+            stale.append(
+                f"{addon}: i18n/{addon}.pot is stale ({len(now - then)} new, {len(then - now)} gone terms): "
+                f"export it again and translate ru.po (docs/odoo-bench.md)"
+            )
+    return stale
+
+
+def run_scenarios(src: Path, venv: Path, pg: Postgres, database: str) -> int:
+    """The scenarios on real ``odoo-bin --workers=2`` servers (tests/odoo) and the contract suite against
+    the addon, with pytest; they find the bench through ``ODOO_BENCH_*`` (tests/kit/odoo_server.py)."""
+    cmd = odoo_command(src, venv, pg)
+    logs = BENCH / "servers"
+    logs.mkdir(exist_ok=True)
+    env = dict(
+        os.environ,
+        ODOO_BENCH_PYTHON=cmd[0], ODOO_BENCH_ODOO_BIN=cmd[1], ODOO_BENCH_ADDONS_PATH=cmd[3],
+        ODOO_BENCH_PG_HOST=str(pg.socket_dir), ODOO_BENCH_PG_PORT=str(pg.port), ODOO_BENCH_PG_USER=PG_ROLE,
+        ODOO_BENCH_PG_BIN=str(PG_BIN), ODOO_BENCH_DB=database, ODOO_BENCH_LOG_DIR=str(logs),
+    )  # fmt: skip
+    started = time.monotonic()
+    print(f"odoo-bench: scenarios on odoo-bin --workers=2 ({', '.join(SCENARIOS)}); server logs in {logs}")
+    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SCENARIOS],
+                         cwd=ROOT, env=env, timeout=RUN_TIMEOUT)  # fmt: skip
+    print(f"odoo-bench: scenarios exit {rc} ({time.monotonic() - started:.0f} s)")
+    return rc
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep-db", action="store_true", help="keep the test database for a look afterwards")
     parser.add_argument("--addons", help="comma-separated addons of addons/ (default: all of them)")
+    parser.add_argument("--no-scenarios", action="store_true", help="only the install tests, no real servers")
     args = parser.parse_args(argv)
     try:
         src = odoo_src()
@@ -273,10 +339,15 @@ def main(argv: list[str] | None = None) -> int:
         ensure_apt()
         pg = Postgres()
         pg.start()
+        database = f"bench_{time.strftime('%Y%m%d_%H%M%S')}"
         try:
             venv = ensure_venv(src)
-            counts = run_tests(src, venv, pg, addons, args.keep_db)
+            counts = run_tests(src, venv, pg, addons, database)
+            scenarios = 0 if args.no_scenarios else run_scenarios(src, venv, pg, database)
+            stale = stale_terms(src, venv, pg, database, addons)
         finally:
+            if not args.keep_db:
+                pg.drop(database)
             pg.stop()
     except (BenchError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         print(f"odoo-bench: {exc}", file=sys.stderr)
@@ -288,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         problems.append(f"{counts.failed} failed, {counts.errors} errors")
     if counts.logged_errors:
         problems.append(f"{counts.logged_errors} ERROR/CRITICAL lines in the log")
+    problems += stale
+    if scenarios:
+        problems.append(f"the scenarios on real servers failed (pytest exit {scenarios})")
     if counts.skipped and os.environ.get("CI") == "true":
         problems.append(f"{counts.skipped} skipped (a skip is a failure in CI)")
     if problems:

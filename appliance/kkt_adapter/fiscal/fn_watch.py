@@ -27,6 +27,7 @@ class FnBacklog:
     expires_on: date
     days_to_expiry: int
     warning_days: int | None  # the tightest threshold crossed, e.g. 3
+    fn_number: str = ""  # the FN these figures are about (a replaced FN starts a new backlog)
 
     def as_dict(self) -> dict:
         return {
@@ -39,11 +40,17 @@ class FnBacklog:
             "fn_expires_on": self.expires_on.isoformat(),
             "days_to_expiry": self.days_to_expiry,
             "warning_days": self.warning_days,
+            "fn_number": self.fn_number,
         }
 
 
 def assess(
-    cfg: FnWatchConfig, unconfirmed: int, oldest: datetime | None, fn_now: datetime, expires_on: date
+    cfg: FnWatchConfig,
+    unconfirmed: int,
+    oldest: datetime | None,
+    fn_now: datetime,
+    expires_on: date,
+    fn_number: str = "",
 ) -> FnBacklog:
     """Pure: the backlog figures from what the FN reported (times in the FN's own clock)."""
     age = max(0.0, (fn_now - oldest).total_seconds()) if (oldest and unconfirmed) else 0.0
@@ -57,6 +64,7 @@ def assess(
         expires_on=expires_on,
         days_to_expiry=(expires_on - fn_now.date()).days,
         warning_days=crossed[0] if crossed else None,
+        fn_number=fn_number,
     )
 
 

@@ -59,5 +59,10 @@ class OfdRelay:
             fn = device.fn_status()
             expiry = device.fn_expiry()
         return fn_watch.assess(
-            self.fn_watch_cfg, ofd.queue_size, ofd.first_unsent_at, fn.issued_at, expiry.expires_on
+            self.fn_watch_cfg,
+            ofd.queue_size,
+            ofd.first_unsent_at,
+            fn.issued_at,
+            expiry.expires_on,
+            fn.fn_number,
         )

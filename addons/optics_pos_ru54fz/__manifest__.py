@@ -1,0 +1,23 @@
+# Manifest of optics_pos_ru54fz: the central receiver of the tills' fiscal documents and heartbeats.
+{
+    "name": "OpticsERP: POS 54-FZ (fiscal documents and till fleet)",
+    "summary": "Every fiscal document the tills' FN signed, recorded once; the fleet page of the tills",
+    "version": "17.0.1.0.0",
+    "category": "Sales/Point of Sale",
+    "author": "OpticsERP",
+    "website": "https://github.com/opticserp/opticserp",
+    "license": "LGPL-3",
+    "depends": ["point_of_sale", "mail"],
+    "data": [
+        "security/groups.xml",
+        "security/ir.model.access.csv",
+        "security/rules.xml",
+        "data/config_parameters.xml",
+        "data/cron.xml",
+        "data/digest_template.xml",
+        "wizards/till_token_reveal_views.xml",
+        "views/fiscal_document_views.xml",
+        "views/till_views.xml",
+        "views/menus.xml",
+    ],
+}

@@ -1,0 +1,5 @@
+# Models: tills (pos.offline.buffer.status), fiscal documents, the till API's error pages.
+# isort: skip_file
+# The token mixin is registered before the till model that inherits it.
+from . import till_token
+from . import fiscal_document, ir_http, till, till_digest

@@ -1,0 +1,9 @@
+# Tests of optics_pos_ru54fz (run by make test-odoo: tests/setup/odoo_bench.py).
+from . import (
+    test_access,
+    test_fiscal_document,
+    test_heartbeat,
+    test_till_api,
+    test_till_token,
+    test_translation,
+)

@@ -1,0 +1,2 @@
+# The dialog that shows a newly issued till token once.
+from . import till_token_reveal
