@@ -20,4 +20,7 @@
         "views/till_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["optics_pos_ru54fz/static/tests/tours/*.js"],
+    },
 }

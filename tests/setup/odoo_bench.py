@@ -292,7 +292,7 @@ def stale_terms(src: Path, venv: Path, pg: Postgres, database: str, addons: list
         exported = BENCH / f"{addon}.pot"
         cmd = [*odoo_command(src, venv, pg), "-d", database, f"--i18n-export={exported}",
                f"--modules={addon}", "--stop-after-init", "--log-level=warn"]  # fmt: skip
-        subprocess.run(cmd, cwd=BENCH, check=True, stdout=subprocess.DEVNULL, timeout=600)
+        subprocess.run(cmd, cwd=BENCH, check=True, capture_output=True, timeout=600)
         now, then = (
             msgids(exported.read_text(encoding="utf-8")),
             msgids(committed.read_text(encoding="utf-8")),
@@ -319,7 +319,8 @@ def run_scenarios(src: Path, venv: Path, pg: Postgres, database: str) -> int:
     )  # fmt: skip
     started = time.monotonic()
     print(f"odoo-bench: scenarios on odoo-bin --workers=2 ({', '.join(SCENARIOS)}); server logs in {logs}")
-    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SCENARIOS],
+    # -s: the scenarios print their figures (rounds, statuses, round times).
+    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", *SCENARIOS],
                          cwd=ROOT, env=env, timeout=RUN_TIMEOUT)  # fmt: skip
     print(f"odoo-bench: scenarios exit {rc} ({time.monotonic() - started:.0f} s)")
     return rc

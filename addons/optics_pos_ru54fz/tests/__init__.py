@@ -2,6 +2,7 @@
 from . import (
     test_access,
     test_fiscal_document,
+    test_fleet_page,
     test_heartbeat,
     test_till_api,
     test_till_token,

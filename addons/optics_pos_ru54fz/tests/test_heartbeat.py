@@ -69,6 +69,11 @@ class TestHeartbeat(TillCase):
         percent = heartbeat_values(hlc_at(NOW_MS), {"buffer": {"queued": 50, "capacity": 200}}, NOW, NOW_MS)
         self.assertEqual(percent["buffer_percent"], 25.0)  # an adapter that does not send percent_full
 
+    def test_a_huge_status_is_not_kept_raw(self):
+        values = heartbeat_values(hlc_at(NOW_MS), {"kkt": "ok", "pad": "x" * 70000}, NOW, NOW_MS)
+        self.assertEqual(values["last_status"], {"omitted": "status over 64 KiB"})
+        self.assertEqual(values["kkt_state"], "ok")  # the fields are still read
+
     def test_a_heartbeat_brings_a_till_online_and_green(self):
         self.assertEqual(self.till.connection_state, "waiting")
         self.beat()

@@ -5,6 +5,7 @@ read here are documented in docs/api/odoo-till-contract.md. A value of the wrong
 refused: an older or newer adapter must never lose its heartbeat over one field.
 """
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytz
@@ -12,7 +13,14 @@ import pytz
 from .receipt_check import is_int
 
 NETWORK_STATES = ("online", "degraded", "offline", "unknown")
+#: The raw status is kept for the till's form; a till's status is ~1 KiB, a bigger one is not worth a row
+#: rewritten every 30 s.
+MAX_RAW_STATUS_BYTES = 64 * 1024
 BREAKER_STATES = ("CLOSED", "HALF_OPEN", "OPEN")
+
+
+def _size(value):
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
 def _dict(value):
@@ -70,7 +78,7 @@ def heartbeat_values(hlc, status, now, now_ms, tz="UTC"):
         "fn_block_at": now + timedelta(days=days_to_block) if days_to_block is not None else False,
         "fn_expires_on": _date(backlog.get("fn_expires_on")) or False,
         "adapter_version": status.get("version") if isinstance(status.get("version"), str) else False,
-        "last_status": status,
+        "last_status": status if _size(status) <= MAX_RAW_STATUS_BYTES else {"omitted": "status over 64 KiB"},
     }
     fn_number = status.get("fn_number") or backlog.get("fn_number")
     if isinstance(fn_number, str) and fn_number:
