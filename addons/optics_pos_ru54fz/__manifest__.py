@@ -14,10 +14,12 @@
         "security/rules.xml",
         "data/config_parameters.xml",
         "data/cron.xml",
+        "data/product.xml",
         "data/digest_template.xml",
         "wizards/till_token_reveal_views.xml",
         "views/fiscal_document_views.xml",
         "views/till_views.xml",
+        "views/pos_order_views.xml",
         "views/menus.xml",
     ],
     "assets": {

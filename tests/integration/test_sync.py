@@ -80,7 +80,8 @@ def deliver(app, runs=1):
 
 def test_sale_reaches_both_endpoints_and_the_fn_confirms_it(app, kkt_emulator, standins):
     ofd, odoo = standins
-    sale = sell(app).get_json()
+    key = str(uuid.uuid4())  # the POS order's access_token, sent as the Idempotency-Key
+    sale = sell(app, key=key).get_json()
     report = deliver(app)
     assert report["targets"]["ofd"]["delivered"] == 2  # the shift-open report and the receipt
     assert report["targets"]["odoo"]["delivered"] == 1
@@ -102,6 +103,7 @@ def test_sale_reaches_both_endpoints_and_the_fn_confirms_it(app, kkt_emulator, s
     sent = odoo.control.receipts()[0]
     assert (sent["receipt_id"], sent["fd"]) == (receipt.id, receipt.fd_number)
     assert sent["fiscal_document_type"] == 3  # 31 would mean fiscalized late, as a correction receipt
+    assert sent["idempotency_key"] == key  # Odoo joins the document to its POS order by it
 
 
 def test_breaker_opens_after_five_failures_is_shared_and_closes_after_a_trial(app, cfg, standins, tmp_path):

@@ -205,12 +205,19 @@ def test_an_fn_replaced_under_the_same_till_starts_again_at_fd_1(target: Target,
         ({"hlc": "12:00"}, "'hlc'"),
         ({"document": []}, "'document'"),
         ({"fiscal_document_type": 2}, "'fiscal_document_type'"),
+        ({"idempotency_key": "order-1"}, "'idempotency_key'"),
+        ({"idempotency_key": 5}, "'idempotency_key'"),
     ],
 )
 def test_an_invalid_receipt_is_rejected_alone(target: Target, fn: str, overrides: dict, reason: str) -> None:
     bad, good = target.results({**receipt(fn, 1), **overrides}, receipt(fn, 2))
     assert bad["status"] == "rejected" and reason in bad["reason"]
     assert good["status"] == "created"
+
+
+def test_the_pos_order_key_travels_with_the_receipt(target: Target, fn: str) -> None:
+    keyed = receipt(fn, 1, idempotency_key=str(uuid.uuid4()).upper())
+    assert statuses(target.results(keyed, receipt(fn, 2, idempotency_key=None))) == ["created", "created"]
 
 
 def test_the_largest_values_and_a_full_batch(target: Target, fn: str) -> None:

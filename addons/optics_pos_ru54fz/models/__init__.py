@@ -2,4 +2,4 @@
 # isort: skip_file
 # The token mixin is registered before the till model that inherits it.
 from . import till_token
-from . import fiscal_document, ir_http, till, till_digest
+from . import fiscal_document, ir_http, order_from_document, pos_order, till, till_digest

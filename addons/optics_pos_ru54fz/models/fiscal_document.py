@@ -12,9 +12,10 @@ stay as they were.
 import logging
 
 import psycopg2
+from psycopg2 import errorcodes
+
 from odoo import _, api, fields, models
 from odoo.tools import mute_logger
-from psycopg2 import errorcodes
 
 from ..tools.receipt_check import Rejected, check_receipt
 from .bigint import BigInteger
@@ -88,6 +89,20 @@ class FiscalDocument(models.Model):
         help="Refunded: a refund naming this sale was recorded",
     )
     received_at = fields.Datetime("Received", required=True, readonly=True, default=fields.Datetime.now)
+    idempotency_key = fields.Char(
+        "POS order key",
+        readonly=True,
+        index=True,
+        help="The Idempotency-Key the POS sent with the sale: the access token of its POS order",
+    )
+    pos_order_id = fields.Many2one("pos.order", string="POS order", readonly=True, index=True)
+    review_reason = fields.Text(
+        readonly=True,
+        help="Why this document and its POS order disagree (total, lines); empty when they agree",
+    )
+    order_problem = fields.Text(
+        readonly=True, help="Why Odoo cannot build the POS order the POS never sent (fix it, then clear this)"
+    )
 
     _sql_constraints = [
         ("receipt_id_unique", "UNIQUE(receipt_id)", "A receipt with this ID is already recorded."),
@@ -177,4 +192,45 @@ class FiscalDocument(models.Model):
             raise ConcurrentDelivery(str(exc)) from exc
         if doc.original_id:
             doc.original_id.state = "refunded"
+        if doc.idempotency_key:
+            doc._link_orders()
         return doc
+
+    def _link_orders(self):
+        """Join documents to their POS orders by the key (``pos.order.access_token``, unique where set)."""
+        pending = self.filtered(lambda d: d.idempotency_key and not d.pos_order_id)
+        if not pending:
+            return 0
+        orders = self.env["pos.order"].search([("access_token", "in", pending.mapped("idempotency_key"))])
+        by_key = {order.access_token: order for order in orders}
+        linked = 0
+        for doc in pending:
+            order = by_key.get(doc.idempotency_key)
+            if order:
+                doc.pos_order_id = order
+                doc._check_against_order()
+                linked += 1
+        return linked
+
+    def _check_against_order(self):
+        """Flag a document whose total differs from its order's (the FN's figure is the legal one)."""
+        for doc in self.filtered("pos_order_id"):
+            order = doc.pos_order_id
+            ordered = round(abs(order.amount_total) * 100)
+            reason = False
+            if ordered != doc.total:
+                reason = _(
+                    "the FN signed %(signed).2f, the POS order %(order)s says %(ordered).2f",
+                    signed=doc.total / 100,
+                    order=order.name,
+                    ordered=ordered / 100,
+                )
+            doc.review_reason = reason
+            if reason:
+                order._flag_review(reason)
+
+    @api.model
+    def _cron_link_orders(self):
+        """Documents and orders that arrived at the same moment in two transactions saw neither the other:
+        join them now (the POS order and the fiscal document of one sale are one record)."""
+        return self.search([("idempotency_key", "!=", False), ("pos_order_id", "=", False)])._link_orders()

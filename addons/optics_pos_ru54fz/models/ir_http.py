@@ -7,9 +7,10 @@ the contract's codes.
 
 import logging
 
+from werkzeug.exceptions import HTTPException
+
 from odoo import models
 from odoo.http import request
-from werkzeug.exceptions import HTTPException
 
 from ..tools.problem import API_PREFIX, CODES, ApiError, problem
 

@@ -4,6 +4,7 @@ from . import (
     test_fiscal_document,
     test_fleet_page,
     test_heartbeat,
+    test_pos_order_link,
     test_till_api,
     test_till_token,
     test_translation,

@@ -3,6 +3,7 @@
 from unittest.mock import patch
 
 import psycopg2
+
 from odoo.tools import mute_logger
 
 from ..models.fiscal_document import ConcurrentDelivery

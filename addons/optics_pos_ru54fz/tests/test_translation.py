@@ -1,6 +1,7 @@
 """The Russian translation is loaded and complete: the fleet page and its verdicts speak Russian."""
 
 import polib  # one of Odoo's own requirements
+
 from odoo.tests.common import TransactionCase
 from odoo.tools.misc import file_path
 

@@ -76,6 +76,7 @@ def check_receipt(item):
     document_type = item.get("fiscal_document_type", 3)
     if document_type not in DOCUMENT_TYPES or isinstance(document_type, bool):
         raise Rejected("'fiscal_document_type' must be 3 (receipt) or 31 (correction receipt)")
+    key = item.get("idempotency_key")
     return {
         "receipt_id": receipt_id,
         "fn_number": fn,
@@ -88,4 +89,6 @@ def check_receipt(item):
         "hlc": hlc,
         "fiscal_document_type": document_type,
         "document": item["document"],
+        # The POS order's key (pos.order.access_token), canonical lower-case: the join to the order.
+        "idempotency_key": _uuid(key, "idempotency_key") if key is not None else None,
     }

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from kkt_adapter.buffer.connection import write_transaction
 from kkt_adapter.buffer.events import add_event, next_hlc
-from kkt_adapter.buffer.models import Counter, Delivery, Dlq, Receipt
+from kkt_adapter.buffer.models import Counter, Delivery, Dlq, IdempotencyKey, Receipt
 from kkt_adapter.refusal import Refusal
 
 RECEIPT_DOC_TYPES = (3, 31)  # FFD: receipt, correction receipt
@@ -136,6 +136,15 @@ def release(ids: Iterable[int], owner: str) -> None:
 
 def receipts_by_id(ids: Iterable[str]) -> dict[str, Receipt]:
     return {r.id: r for r in Receipt.select().where(Receipt.id.in_(list(ids)))}
+
+
+def idempotency_keys(ids: Iterable[str]) -> dict[str, str]:
+    """Receipt id -> the ``Idempotency-Key`` it was submitted under (the POS order's key: Odoo joins the
+    fiscal document to its ``pos.order`` by it). One query for a whole delivery batch."""
+    rows = IdempotencyKey.select(IdempotencyKey.key, IdempotencyKey.receipt).where(
+        IdempotencyKey.receipt.in_(list(ids))
+    )
+    return {row.receipt_id: row.key for row in rows}
 
 
 def due_count(now: float | None = None) -> int:

@@ -70,8 +70,10 @@ class OdooTarget(Target):
     name = "odoo"
 
     def send(self, rows: list[Delivery]) -> BatchResult:
-        receipts = deliveries.receipts_by_id([row.receipt_id for row in rows])
-        return self.client.send(self.cfg.pos_id, [odoo_receipt(receipts[row.receipt_id]) for row in rows])
+        ids = [row.receipt_id for row in rows]
+        receipts, keys = deliveries.receipts_by_id(ids), deliveries.idempotency_keys(ids)
+        body = [odoo_receipt(receipts[rid], keys.get(rid)) for rid in ids]
+        return self.client.send(self.cfg.pos_id, body)
 
     def key(self, row: Delivery) -> str:
         return row.receipt_id
@@ -85,10 +87,12 @@ def targets(cfg: Config) -> list[Target]:
     return found
 
 
-def odoo_receipt(receipt: Receipt) -> dict[str, Any]:
+def odoo_receipt(receipt: Receipt, idempotency_key: str | None = None) -> dict[str, Any]:
     """One receipt as Odoo's till contract wants it (docs/api/odoo-till-contract.md)."""
     return {
         "receipt_id": receipt.id,
+        # The POS order's key (its access_token), sent as the receipt's Idempotency-Key: Odoo's join.
+        "idempotency_key": idempotency_key,
         "fn_number": receipt.fn_number,
         "fd": receipt.fd_number,
         "fiscal_sign": receipt.fiscal_sign,

@@ -94,6 +94,8 @@ def check_receipt(item: dict[str, Any]) -> dict[str, Any]:
     document_type = item.get("fiscal_document_type", 3)
     if document_type not in (3, 31):
         raise Rejected("'fiscal_document_type' must be 3 (receipt) or 31 (correction receipt)")
+    key = item.get("idempotency_key")
+    key = _uuid(key, "idempotency_key") if key is not None else None
     return {
         "receipt_id": receipt_id,
         "fn_number": fn,
@@ -106,6 +108,7 @@ def check_receipt(item: dict[str, Any]) -> dict[str, Any]:
         "hlc": hlc,
         "fiscal_document_type": document_type,
         "document": item["document"],
+        "idempotency_key": key,
     }
 
 
