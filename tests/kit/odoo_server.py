@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 import xmlrpc.client
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ class OdooServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = bench.log_dir / f"odoo-{name}.log"
         self.proc: subprocess.Popen | None = None
+        self._local = threading.local()
 
     def start(self) -> OdooServer:
         b = self.bench
@@ -131,9 +133,14 @@ class OdooServer:
     # --- provisioning, as the administrator over XML-RPC (the same path as the admin's UI buttons) ---------
 
     def call(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        common = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/common")
-        uid = common.authenticate(self.bench.database, ADMIN[0], ADMIN[1], {})
-        objects = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/object", allow_none=True)
+        """``model.method(*args, **kwargs)`` as the administrator (one authentication per server and thread;
+        an XML-RPC proxy is not thread-safe, so each thread has its own)."""
+        local = self._local.__dict__
+        if "objects" not in local:
+            common = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/common")
+            local["uid"] = common.authenticate(self.bench.database, ADMIN[0], ADMIN[1], {})
+            local["objects"] = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/object", allow_none=True)
+        objects, uid = local["objects"], local["uid"]
         return objects.execute_kw(self.bench.database, uid, ADMIN[1], model, method, list(args), kwargs)
 
     def add_till(self, pos_id: str) -> str:

@@ -58,8 +58,13 @@ APT_PACKAGES = (
 EXTRA_REQUIREMENTS = ("websocket-client==1.8.0",)
 #: Wall-clock limit of one test run (installing our addons and running their tests).
 RUN_TIMEOUT = float(os.environ.get("BENCH_TIMEOUT_SECONDS", "1800"))
-#: Run after the install tests on real servers (pytest, the repo's venv): tests/odoo and the contract suite.
-SCENARIOS = ("tests/odoo", "tests/integration/test_till_contract.py")
+#: Run after the install tests on real servers (pytest, the repo's venv): tests/odoo, the contract suite and
+#: the ingest benchmark (tests/load/conftest.py collects it only here).
+SCENARIOS = (
+    "tests/odoo",
+    "tests/integration/test_till_contract.py",
+    "tests/load/test_odoo_ingest_benchmark.py",
+)
 RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 LOG_LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 #: OdooTestResult.addSkip logs through the test's own logger: "<logger>: skipped Class.method : reason".
