@@ -136,8 +136,10 @@ class Till:
         odoo_url: str,
         env: dict[str, str] | None = None,
         baud: int = 115200,
+        odoo_token: str | None = None,
+        fn_number: str | None = None,
     ) -> Till:
-        fn_number = FN_NUMBERS.get(pos_id)
+        fn_number = fn_number or FN_NUMBERS.get(pos_id)
         emulator = EmulatorProcess(
             workdir / f"{pos_id}-kkt", baud=baud, extra=("--fn-number", fn_number) if fn_number else ()
         ).start()
@@ -147,7 +149,7 @@ class Till:
             pos_id=pos_id,
             ofd_url=ofd_url,
             odoo_url=odoo_url,
-            odoo_token=token_of(pos_id),
+            odoo_token=odoo_token or token_of(pos_id),
             extra_env={**FAST_TIMERS, **(env or {})},
         )
         try:

@@ -45,16 +45,19 @@ class OrderFromDocument(models.AbstractModel):
     def _cron_create_missing_orders(self, limit=200):
         """Build the orders the POS never sent; documents that cannot have one are flagged, not retried."""
         Doc = self.env["optics.fiscal.document"]
+        due = [
+            ("pos_order_id", "=", False),
+            ("kind", "in", KINDS),
+            ("order_problem", "=", False),
+            ("received_at", "<", fields.Datetime.now() - self._grace()),
+        ]
+        # Tills without a point of sale cannot have orders: flag all their documents at once.
+        homeless = Doc.search([*due, ("till_id.pos_config_id", "=", False)])
+        for till in homeless.till_id:
+            homeless.filtered(lambda d, t=till: d.till_id == t).order_problem = self._no_config(till)
         waiting = Doc.search(
-            [
-                ("pos_order_id", "=", False),
-                ("kind", "in", KINDS),
-                ("order_problem", "=", False),
-                ("received_at", "<", fields.Datetime.now() - self._grace()),
-            ],
-            limit=limit,
-            order="issued_at, id",  # a sale before its refund
-        )
+            [*due, ("till_id.pos_config_id", "!=", False)], limit=limit, order="issued_at, id"
+        )  # a sale before its refund
         waiting._link_orders()  # the POS's copy may have come in the meantime
         created = 0
         for doc in waiting.filtered(lambda d: not d.pos_order_id):
@@ -66,10 +69,13 @@ class OrderFromDocument(models.AbstractModel):
             created += 1
         return created
 
+    def _no_config(self, till):
+        return _("The till %s has no point of sale: set it on the till to build the order.", till.pos_id)
+
     def _missing_setup(self, doc):
         config = doc.till_id.pos_config_id
         if not config:
-            return _("The till %s has no point of sale: set it on the till to build the order.", doc.pos_id)
+            return self._no_config(doc.till_id)
         if not config.session_ids:
             return _("The point of sale %s has never had a session: open one first.", config.name)
         if not self._product():

@@ -153,6 +153,23 @@ class TestOrderFromDocument(TestPoSCommon):
         self.assertEqual((built.till_origin, built.partner_id), ("merged", self.customer))
         self.assertIn("POS's copy arrived later", built.review_reason)
 
+    def test_the_pos_copy_arriving_after_the_session_closed_is_merged_too(self):
+        doc = self.deliver(18)
+        self.age(doc)
+        self.Builder._cron_create_missing_orders()
+        built = doc.pos_order_id
+        self.pos_session.action_pos_session_closing_control()
+        self.assertEqual(self.pos_session.state, "closed")
+        late = self.create_ui_order_data([(self.product, 1)])  # still names the session, now closed
+        late["data"]["access_token"] = doc.idempotency_key
+        ids = [o["id"] for o in self.env["pos.order"].create_from_ui([late])]
+        self.assertEqual(ids, [built.id])
+        self.assertEqual(self.env["pos.order"].search_count([("access_token", "=", doc.idempotency_key)]), 1)
+        self.assertFalse(
+            self.env["pos.session"].search([("rescue", "=", True), ("config_id", "=", self.config.id)])
+        )
+        self.assertEqual(built.till_origin, "merged")
+
     def test_a_refund_is_built_negative_and_names_its_original_order(self):
         sale = self.deliver(14)
         refund = self.deliver(15, kind="refund", original_receipt_id=sale.receipt_id)
