@@ -14,7 +14,7 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, mute_logger
+from odoo.tools import float_compare
 
 from .fiscal_document import ConcurrentDelivery
 
@@ -118,7 +118,9 @@ class PosOrder(models.Model):
                 _logger.info("POS order %s (key %s) is already recorded: not inserted again", known.name, key)
                 return known.id
         try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            # Not muted: this savepoint spans all of Odoo's order processing (lines, payments, picking),
+            # whose SQL errors must stay in the log; only the rare key race logs one expected "bad query".
+            with self.env.cr.savepoint():
                 order_id = super()._process_order(order, draft, existing_order)
         except psycopg2.errors.UniqueViolation as exc:
             if INDEX not in str(exc):
