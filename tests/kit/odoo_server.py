@@ -143,6 +143,19 @@ class OdooServer:
         objects, uid = local["objects"], local["uid"]
         return objects.execute_kw(self.bench.database, uid, ADMIN[1], model, method, list(args), kwargs)
 
+    def call_json(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Like ``call`` over JSON-RPC (``/jsonrpc``), for methods that return None (XML-RPC cannot)."""
+        uid = self.call("res.users", "search", [("login", "=", ADMIN[0])])[0]
+        call = [self.bench.database, uid, ADMIN[1], model, method, list(args), kwargs]
+        params = {"service": "object", "method": "execute_kw", "args": call}
+        body = {"jsonrpc": "2.0", "method": "call", "params": params}
+        reply = requests.post(f"{self.url}/jsonrpc", json=body, timeout=300).json()
+        if "error" in reply:
+            raise RuntimeError(
+                f"{model}.{method}: {reply['error'].get('data', {}).get('message', reply['error'])}"
+            )
+        return reply.get("result")  # Odoo leaves "result" out when it is None
+
     def add_till(self, pos_id: str) -> str:
         """Register a till and issue its token (``action_issue_token``, as the admin's button); returns it."""
         till_id = self.call("pos.offline.buffer.status", "create", {"name": pos_id, "pos_id": pos_id})

@@ -1,5 +1,6 @@
-"""Benchmarks: the Odoo ingest benchmark needs the bench's real servers; make test-odoo alone collects it."""
+"""Benchmarks: the Odoo benchmarks need the bench's real servers; make test-odoo alone collects them."""
 
 from tests.kit.odoo_server import Bench
 
-collect_ignore = [] if Bench.from_env() else ["test_odoo_ingest_benchmark.py"]
+ODOO_BENCHMARKS = ["test_odoo_ingest_benchmark.py", "test_lens_grid_benchmark.py"]
+collect_ignore = [] if Bench.from_env() else ODOO_BENCHMARKS

@@ -64,6 +64,7 @@ SCENARIOS = (
     "tests/odoo",
     "tests/integration/test_till_contract.py",
     "tests/load/test_odoo_ingest_benchmark.py",
+    "tests/load/test_lens_grid_benchmark.py",
 )
 RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 LOG_LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")

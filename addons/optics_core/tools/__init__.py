@@ -1,0 +1,1 @@
+# Plain-Python helpers of optics_core (no Odoo imports): prescription rules.

@@ -1,0 +1,168 @@
+"""A real headless Chromium driven over the DevTools protocol (CDP): log in to Odoo, open pages, wait for
+the DOM, time what a user waits for, take screenshots. Test-only; never shipped.
+
+Chromium is Debian's (installed by the Odoo bench); the CDP socket is ``websocket-client``.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+import websocket
+
+#: Seconds for Chromium to write its DevTools port (a cold start on a loaded 2-CPU box).
+START_TIMEOUT = 30.0
+
+
+class BrowserError(RuntimeError):
+    pass
+
+
+class Browser:
+    """One Chromium process with one page; ``with Browser() as b:`` starts and stops it."""
+
+    def __init__(self, width: int = 1440, height: int = 900, profile: Path | None = None):
+        self.width, self.height = width, height
+        self._own_profile = profile is None
+        self.profile = profile or Path(tempfile.mkdtemp(prefix="cdp-profile-"))
+        self.proc: subprocess.Popen | None = None
+        self.ws: websocket.WebSocket | None = None
+        self._ids = itertools.count(1)
+
+    def start(self) -> Browser:
+        binary = shutil.which("chromium") or shutil.which("chromium-browser")
+        if not binary:
+            raise BrowserError("chromium is not installed (the Odoo bench installs Debian's)")
+        port_file = self.profile / "DevToolsActivePort"
+        port_file.unlink(missing_ok=True)
+        args = [
+            binary, "--headless=new", "--remote-debugging-port=0", f"--user-data-dir={self.profile}",
+            "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--disable-extensions",
+            "--disable-background-networking", f"--window-size={self.width},{self.height}", "--lang=ru-RU",
+        ]  # fmt: skip
+        if os.geteuid() == 0:
+            args.append("--no-sandbox")  # Chromium refuses to sandbox as root (CI containers run as root)
+        self.proc = subprocess.Popen(
+            [*args, "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not port_file.exists() or not port_file.read_text().strip():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise BrowserError("chromium did not open its DevTools port")
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        pages = [
+            t
+            for t in requests.get(f"http://127.0.0.1:{port}/json/list", timeout=5).json()
+            if t["type"] == "page"
+        ]
+        self.ws = websocket.create_connection(
+            pages[0]["webSocketDebuggerUrl"], timeout=60, suppress_origin=True
+        )
+        self.send("Page.enable")
+        self.send("Runtime.enable")
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=self.width,
+            height=self.height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+            self.ws = None
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self._own_profile:
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+    def __enter__(self) -> Browser:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def send(self, method: str, **params: Any) -> dict:
+        """One CDP command; events arriving meanwhile are dropped."""
+        assert self.ws is not None
+        ident = next(self._ids)
+        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == ident:
+                if "error" in message:
+                    raise BrowserError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression: str, await_promise: bool = False) -> Any:
+        result = self.send(
+            "Runtime.evaluate", expression=expression, awaitPromise=await_promise, returnByValue=True
+        )
+        if "exceptionDetails" in result:
+            raise BrowserError(
+                f"page script failed: {result['exceptionDetails'].get('exception', {}).get('description')}"
+            )
+        return result["result"].get("value")
+
+    def navigate(self, url: str) -> None:
+        """A full page load of ``url`` (through about:blank: a URL differing from the current one only
+        after ``#`` would otherwise be a same-document navigation that a single-page app may ignore)."""
+        self.send("Page.navigate", url="about:blank")
+        self.wait_for("location.href === 'about:blank' && document.readyState === 'complete'", timeout=10)
+        self.send("Page.navigate", url=url)
+
+    def wait_for(self, condition: str, timeout: float = 60.0) -> Any:
+        """Poll a JavaScript expression until it is truthy; its value."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                # A DOM node comes back by value as {}: report it as found.
+                value = self.evaluate(
+                    f"(() => {{ const v = ({condition}); return v instanceof Node || v; }})()"
+                )
+            except BrowserError:
+                value = None  # the page is being replaced by a navigation
+            if value:
+                return value
+            time.sleep(0.05)
+        try:
+            where = self.evaluate("location.href + ' | ' + document.body.innerText.slice(0, 400)")
+        except BrowserError as err:
+            where = str(err)
+        raise BrowserError(f"timed out after {timeout} s waiting for: {condition}; page: {where}")
+
+    def screenshot(self, path: Path) -> Path:
+        data = self.send("Page.captureScreenshot", format="png")["data"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def login_odoo(self, url: str, database: str, login: str, password: str) -> None:
+        """A session cookie from Odoo's JSON-RPC authenticate, handed to the browser."""
+        reply = requests.post(
+            f"{url}/web/session/authenticate",
+            json={"jsonrpc": "2.0", "params": {"db": database, "login": login, "password": password}},
+            timeout=60,
+        )
+        if reply.json().get("error") or "session_id" not in reply.cookies:
+            raise BrowserError(f"odoo login failed for {login}: {reply.text[:300]}")
+        self.send("Network.enable")
+        self.send("Network.setCookie", name="session_id", value=reply.cookies["session_id"], url=url)
