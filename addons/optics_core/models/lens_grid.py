@@ -56,11 +56,11 @@ class OpticsLensGrid(models.Model):
         if self.product_tmpl_id:
             return self.product_tmpl_id
         category = category or self.env.ref("optics_core.product_category_spectacle_lenses")
+        # No default_code: on a template it lands on one variant only; the supplier code stays on the lens.
         vals = {
             "name": self.name,
             "detailed_type": "product",
             "categ_id": category.id,
-            "default_code": self.code,
         }
         if taxes is not None:
             vals["taxes_id"] = [(6, 0, taxes.ids)]

@@ -19,8 +19,14 @@ class ResPartner(models.Model):
         string="Consent withdrawn",
         help="Date the patient withdrew the consent; no new prescription can be recorded from then on.",
     )
-    optics_prescription_ids = fields.One2many("optics.prescription", "partner_id", string="Prescriptions")
-    optics_prescription_count = fields.Integer(compute="_compute_optics_prescription_count")
+    # Only opticians may even count prescriptions: other users (cashiers, accountants) read partners with
+    # every field now and then, and must not hit the prescriptions' access rules.
+    optics_prescription_ids = fields.One2many(
+        "optics.prescription", "partner_id", string="Prescriptions", groups="optics_core.group_optician"
+    )
+    optics_prescription_count = fields.Integer(
+        compute="_compute_optics_prescription_count", groups="optics_core.group_optician"
+    )
 
     @api.depends("optics_prescription_ids")
     def _compute_optics_prescription_count(self):

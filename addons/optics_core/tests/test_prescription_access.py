@@ -27,6 +27,15 @@ class TestPrescriptionAccess(OpticsCase):
         with self.assertRaises(AccessError):
             self.prescription(user=self.optician_a, store_id=self.store_b.id)
 
+    def test_other_employees_read_patients_without_touching_prescriptions(self):
+        # For a cashier or an accountant the prescription fields of a partner do not exist.
+        visible = self.env["res.partner"].with_user(self.clerk).fields_get()
+        self.assertNotIn("optics_prescription_ids", visible)
+        self.assertNotIn("optics_prescription_count", visible)
+        self.assertEqual(self.patient.with_user(self.clerk).read(["name"])[0]["name"], "Иванова Мария")
+        self.assertEqual(self.patient.with_user(self.optician_a).optics_prescription_count, 1)
+        self.assertEqual(self.patient.with_user(self.optician_b).optics_prescription_count, 1)
+
     def test_other_employees_cannot_read_prescriptions_at_all(self):
         with self.assertRaises(AccessError):
             self.env["optics.prescription"].with_user(self.clerk).search([])
