@@ -32,12 +32,9 @@ def test_rules_fire_exactly_when_their_unit_tests_say():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_every_alert_has_a_runbook_page_and_uses_exported_metrics():
+def test_every_alert_uses_exported_metrics():
+    # Runbook pages of the alerts: tests/unit/test_runbooks.py.
     text = RULES.read_text(encoding="utf-8")
-    for page in re.findall(r'runbook_url: "runbooks/([A-Za-z]+)\.md"', text):
-        assert (ROOT / "runbooks" / f"{page}.md").exists(), page
-    alerts = re.findall(r"- alert: (\w+)", text)
-    assert len(re.findall(r"runbook_url:", text)) == len(alerts)
     exported = (ROOT / "appliance" / "kkt_adapter" / "web" / "metrics.py").read_text(encoding="utf-8")
     for name in set(re.findall(r"\b(kkt_[a-z_]+)\b", text)):
         assert f'"{name}"' in exported, f"{name} is used by an alert but not exported"
