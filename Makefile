@@ -38,8 +38,8 @@ demo: $(STAMP) ## Run the till stack on loopback through a scripted sales day
 	PYTHONPATH=$(CURDIR) $(VPY) appliance/demo/day.py
 
 lint: $(STAMP) $(NODE_STAMP) ## ruff, import contracts, pylint-odoo, prettier --check, ansible-lint
-	$(VENV)/bin/ruff check appliance tests addons
-	$(VENV)/bin/ruff format --check appliance tests addons
+	$(VENV)/bin/ruff check appliance tests addons monitoring
+	$(VENV)/bin/ruff format --check appliance tests addons monitoring
 	$(VENV)/bin/pylint --rcfile=addons/.pylintrc $$(ls -d addons/*/__manifest__.py | xargs -n1 dirname)
 	@# Layering of the adapter, no test kit in the product, no cycles (contracts in appliance/pyproject.toml).
 	$(VENV)/bin/lint-imports --no-cache appliance/pyproject.toml
@@ -49,8 +49,8 @@ lint: $(STAMP) $(NODE_STAMP) ## ruff, import contracts, pylint-odoo, prettier --
 	  ansible-lint --offline --strict -q
 
 format: $(STAMP) $(NODE_STAMP) ## Format everything with the project's tools
-	$(VENV)/bin/ruff format appliance tests addons
-	$(VENV)/bin/ruff check --fix appliance tests addons
+	$(VENV)/bin/ruff format appliance tests addons monitoring
+	$(VENV)/bin/ruff check --fix appliance tests addons monitoring
 	npx --no-install prettier --write $(PRETTIER_FILES)
 
 test: deps $(STAMP) $(NODE_STAMP) ## Install what the tests need and run every suite (what CI runs)

@@ -217,3 +217,31 @@ def test_backup_failures_are_clear_and_leave_no_temporaries(tmp_path):
     (dest / ".tmp-999999999-buffer-20261101T000000Z.db").write_bytes(b"half a copy")
     assert kktctl(env, "backup", "--dest", str(dest)).returncode == 0
     assert sorted(p.suffix for p in dest.iterdir()) == [".db", ".sha256"]
+
+
+def backup_timestamp(adapter: AdapterProcess) -> float:
+    text = requests.get(adapter.url + "/metrics", timeout=5).text
+    line = next(x for x in text.splitlines() if x.startswith("kkt_backup_last_success_timestamp_seconds{"))
+    return float(line.rsplit(" ", 1)[1])
+
+
+def test_metrics_tell_when_the_newest_snapshot_was_taken(tmp_path, kkt_emulator):
+    """BackupMissing (monitoring/rules/till.rules.yml) reads this: 0 before any snapshot, then the time of
+    the newest one in the configured directory."""
+    dest = tmp_path / "backups"
+    proc = AdapterProcess(
+        tmp_path / "adapter",
+        kkt_emulator.port,
+        pos_id=POS_ID,
+        extra_env={"KKT_ADAPTER_BACKUP__DIR": str(dest)},
+    ).start()
+    try:
+        assert backup_timestamp(proc) == 0.0
+        before = time.time()
+        done = kktctl(proc.env(), "--json", "backup")
+        assert done.returncode == 0, done.stderr
+        taken = backup_timestamp(proc)
+        assert int(before) <= taken <= time.time()  # the snapshot's name holds whole seconds
+        assert taken == backup.parse_snapshot(Path(json.loads(done.stdout)["snapshot"])).taken_at.timestamp()
+    finally:
+        proc.stop()

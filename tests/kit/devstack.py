@@ -112,11 +112,15 @@ class AdapterProcess:
     odoo_token: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
     http_port: int = field(default_factory=free_port)
+    # Where the API listens, and what starts the process (e.g. ``ip netns exec NS`` for a till in a network
+    # namespace: tests/poc/test_monitoring_drill.py).
+    listen_host: str = "127.0.0.1"
+    prefix: tuple[str, ...] = ()
     proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"http://{self.listen_host}:{self.http_port}"
 
     @property
     def db_path(self) -> Path:
@@ -128,7 +132,7 @@ class AdapterProcess:
             {
                 "KKT_ADAPTER_CONFIG": str(self.workdir / "config.toml"),
                 "KKT_ADAPTER_POS_ID": self.pos_id,
-                "KKT_ADAPTER_HTTP__LISTEN": f"127.0.0.1:{self.http_port}",
+                "KKT_ADAPTER_HTTP__LISTEN": f"{self.listen_host}:{self.http_port}",
                 "KKT_ADAPTER_BUFFER__PATH": str(self.db_path),
                 "KKT_ADAPTER_BUFFER__CAPACITY": str(self.capacity),
                 "KKT_ADAPTER_KKT__PORT": self.kkt_port,
@@ -149,7 +153,11 @@ class AdapterProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / "adapter.log", "ab")  # noqa: SIM115 - owned by the child process
         self.proc = subprocess.Popen(
-            [str(BIN / "kkt-adapter")], env=self.env(), stdout=log, stderr=log, start_new_session=True
+            [*self.prefix, str(BIN / "kkt-adapter")],
+            env=self.env(),
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
         log.close()
         return self

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites need; a no-op when they are already present.
 set -euo pipefail
-# iproute2 + nftables: NetLab (network namespaces, veth pairs, packet loss) for tests/integration/test_netlab.py
-packages=(sqlite3 iproute2 nftables prometheus)
+# iproute2 + nftables: NetLab (network namespaces, veth pairs, packet loss) for tests/integration/test_netlab.py;
+# prometheus + prometheus-alertmanager: promtool / amtool checks of monitoring/ and the monitoring drill
+# (tests/poc/test_monitoring_drill.py: a real Prometheus and Alertmanager).
+packages=(sqlite3 iproute2 nftables prometheus prometheus-alertmanager)
 # shellcheck lints the POSIX shell scripts the till ships (kkt-ups-shutdown: tests/integration/test_drain.py);
 # systemd brings systemd-analyze and the unit set that tests/unit/test_systemd_units.py verifies against.
 packages+=(shellcheck systemd)

@@ -24,6 +24,19 @@ SECTIONS = ("Значение", "Влияние", "Диагностика", "У�
 PLACEHOLDERS = re.compile(r"\b(TODO|TBD|FIXME|XXX)\b|lorem ipsum|<заполнить>", re.IGNORECASE)
 #: Debian units the till's roles configure and the pages may name beside our own (systemd/).
 DEBIAN_UNITS = {"nut-server", "nut-monitor", "nut-driver", "chrony", "nftables", "ssh", "systemd-journald"}
+#: Debian units of the central server the monitoring pages name (packages: postgresql-15, nginx,
+#: prometheus, prometheus-alertmanager and the exporters whose metrics monitoring/rules/central.rules.yml
+#: reads); ``postgresql@15-main`` is the template instance of Debian's cluster.
+DEBIAN_UNITS |= {
+    "postgresql",
+    "postgresql@15-main",
+    "nginx",
+    "prometheus",
+    "prometheus-alertmanager",
+    "prometheus-node-exporter",
+    "prometheus-postgres-exporter",
+    "prometheus-blackbox-exporter",
+}
 #: Suffixes Prometheus adds to a family's samples (counters, histograms, gauges of info).
 SAMPLE_SUFFIXES = ("_total", "_bucket", "_sum", "_count", "_created")
 
@@ -79,6 +92,8 @@ def our_units() -> set[str]:
 
 
 def unit_exists(name: str) -> bool:
+    if name.removesuffix(".service") in DEBIAN_UNITS:
+        return True
     name = name.split("@")[0].removesuffix(".service") if "@" in name else name
     full = name if "." in name else f"{name}.service"
     return full in our_units() or name.removesuffix(".service") in DEBIAN_UNITS

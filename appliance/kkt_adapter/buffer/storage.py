@@ -48,7 +48,7 @@ class StorageFull(Refusal):
     def __init__(self, free_bytes: int, directory: str, action: str = "the write was not made"):
         super().__init__(
             f"the till's disk is full: {free_bytes} bytes free in {directory}; {action} "
-            "(free space on the till — see runbook KktTillStorageFull)",
+            "(free space on the till — see runbook StorageFull)",
             free_bytes=free_bytes,
         )
         self.free_bytes = free_bytes

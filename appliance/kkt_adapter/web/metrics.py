@@ -10,7 +10,7 @@ from flask import Flask, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from kkt_adapter import hlc, status
+from kkt_adapter import backup, hlc, status
 from kkt_adapter.buffer import events
 from kkt_adapter.buffer.models import DELIVERY_TARGETS
 
@@ -58,6 +58,7 @@ class _BufferCollector:
             yield g
         yield from self._phase2(pos, snap)
         yield from self._storage(pos, snap.storage)
+        yield self._backup(pos)
         kkt = snap.kkt
         up = GaugeMetricFamily(
             "kkt_device_up", "1 when the last exchange with the KKT succeeded", labels=["pos_id"]
@@ -70,6 +71,21 @@ class _BufferCollector:
         for name in KKT_STATES:
             state.add_metric([pos, name], 1.0 if kkt.state == name else 0.0)
         yield state
+
+    def _backup(self, pos: str) -> GaugeMetricFamily:
+        """When the newest journal snapshot was taken (``kktctl backup``, kkt-backup.timer); 0 = never.
+        A snapshot is only listed once its checksum file is in place (backup.py), so it is a whole one."""
+        try:
+            snapshots = backup.list_snapshots(self.runtime.cfg.backup.dir)
+        except OSError:  # an unreadable folder is no backup on-call can count on: BackupMissing fires
+            snapshots = []
+        g = GaugeMetricFamily(
+            "kkt_backup_last_success_timestamp_seconds",
+            "Unix time of the newest verified buffer snapshot (0 = none)",
+            labels=["pos_id"],
+        )
+        g.add_metric([pos], snapshots[-1].taken_at.timestamp() if snapshots else 0.0)
+        return g
 
     def _storage(self, pos: str, disk: dict):
         """The disk under the buffer (buffer/storage.py): free space, the reserve, refusals."""
