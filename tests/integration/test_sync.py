@@ -399,3 +399,22 @@ def test_expired_leases_of_a_killed_runner_are_delivered_by_the_adapter_loop(cfg
         assert sum(deliveries.overview().pending.values()) == 0
     finally:
         application.extensions["kkt"].shutdown()
+
+
+def test_odoo_without_its_database_is_waited_for_not_dead_lettered(app, cfg, standins):
+    """Odoo 17 with PostgreSQL down answers every addon route with an HTML 404 (no problem+json): the API
+    never judged the receipts, so they wait behind the breaker and flow by themselves when the database is
+    back — no DLQ entry, no manual retry on 40 tills."""
+    _, odoo = standins
+    odoo.control.mode("nodb")
+    assert sell(app).status_code == 200
+    report = deliver(app)
+    assert report["targets"]["odoo"]["delivered"] == 0
+    assert "without a problem answer" in json.dumps(report["targets"]["odoo"])
+    assert deliveries.dlq_list() == []
+    assert deliveries.overview().pending["odoo"] == 1
+    odoo.control.mode("up")
+    time.sleep(cfg.sync.backoff_max_seconds)  # the failed batch's backoff
+    report = deliver(app)
+    assert report["targets"]["odoo"]["delivered"] == 1
+    assert deliveries.dlq_list() == [] and odoo.control.stats()["unique_receipts"] == 1

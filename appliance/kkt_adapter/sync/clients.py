@@ -1,8 +1,13 @@
 """HTTP clients of the two delivery endpoints (contracts: docs/api/ofd-gateway.md, odoo-till-contract.md).
 
 Errors are classified once, here: ``TransientError`` (timeout, connection, 5xx, unexpected answer) is
-retried forever and trips the circuit breaker; ``PermanentError`` (4xx on the whole request) and per-item
-``rejected`` answers are final and go to the DLQ with the reason.
+retried forever and trips the circuit breaker; ``PermanentError`` (a 4xx problem answer of the endpoint's API
+on the whole request) and per-item ``rejected`` answers are final and go to the DLQ with the reason.
+
+A refusal is final only when the endpoint's API says it: both contracts answer every 4xx as
+``application/problem+json``. A 4xx without it was produced by something else in front of the API — Odoo
+with its database down answers every addon route with its HTML 404, a proxy serves its own error page — so
+the documents were never judged: transient, and they flow again by themselves when the API is back.
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ class BatchResult:
     server_time_ms: int | None
 
 
+def _is_problem(resp: requests.Response) -> bool:
+    return resp.headers.get("Content-Type", "").split(";")[0].strip().lower() == "application/problem+json"
+
+
 class _Client:
     def __init__(self, base_url: str, timeout: float, token: str = ""):
         self.base = base_url.rstrip("/")
@@ -51,6 +60,10 @@ class _Client:
             raise TransientError(f"{type(exc).__name__}: {exc}") from None
         if resp.status_code >= 500 or resp.status_code in (408, 429):
             raise TransientError(f"HTTP {resp.status_code} from {path}")
+        if resp.status_code >= 400 and not _is_problem(resp):
+            raise TransientError(
+                f"HTTP {resp.status_code} from {path} without a problem answer: the API is not there"
+            )
         if resp.status_code >= 400:
             try:
                 detail = resp.json().get("detail") or resp.text[:200]

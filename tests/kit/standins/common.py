@@ -1,9 +1,9 @@
 """Machinery shared by the OFD and Odoo stand-ins: fault modes, problem+json, journal, CLI, control client.
 
 A stand-in is a :class:`Standin` subclass that adds its API routes to the Flask app built here. The app
-counts every API request, answers 503/500 in the ``down``/``error`` modes, adds ``delay_ms`` of latency to
-every API response (after the request was processed, so a client that times out meanwhile has still been
-served, like a lost answer on a real network), and serves the ``/control/`` routes:
+counts every API request, answers 503/500 in the ``down``/``error`` modes (an HTML 404 in ``nodb``), adds
+``delay_ms`` of latency to every API response (after the request was processed, so a client that times out
+meanwhile has still been served, like a lost answer on a real network), and serves the ``/control/`` routes:
 ``GET|POST /control/mode``, ``GET /control/stats``, ``POST /control/reset``. All state sits behind one
 lock; with ``--state-dir`` what was received is appended to a JSON-lines journal (fsync) and replayed on
 start, so idempotency survives a restart of the stand-in.
@@ -109,6 +109,12 @@ def batch(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 # ---- fault mode ----------------------------------------------------------------------------------
+
+#: What Odoo 17 answers on an addon route while its database is unreachable (measured on /opt/odoo17).
+NODB_PAGE = (
+    "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+    "<p>The requested URL was not found on the server.</p>\n"
+)
 
 
 @dataclass(frozen=True)
@@ -260,6 +266,8 @@ class Standin:
                 return problem(503, "unavailable", f"the {self.name} stand-in is down (test mode)")
             if g.mode.mode == "error":
                 return problem(500, "internal_error", f"the {self.name} stand-in fails (test mode)")
+            if g.mode.mode == "nodb":  # Odoo 17 without its database: no addon route, werkzeug's HTML 404
+                return Response(NODB_PAGE, status=404, mimetype="text/html")
             return None
 
         @app.after_request

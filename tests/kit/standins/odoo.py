@@ -128,7 +128,7 @@ class OdooStandin(Standin):
 
     name = "odoo"
     api_prefix = f"{API}/"
-    modes = ("up", "down", "error", "reject")
+    modes = ("up", "down", "error", "reject", "nodb")
     filter_key = "receipt_ids"
 
     def __init__(self, state_dir: Path | None = None, tokens: dict[str, str | None] | None = None):
