@@ -5,7 +5,10 @@ set -euo pipefail
 # prometheus + prometheus-alertmanager: promtool / amtool checks of monitoring/ and the monitoring drill
 # (tests/poc/test_monitoring_drill.py: a real Prometheus and Alertmanager).
 packages=(sqlite3 iproute2 nftables prometheus prometheus-alertmanager)
-# shellcheck lints the POSIX shell scripts the till ships (kkt-ups-shutdown: tests/integration/test_drain.py);
+# The central server's exporters with the repository's configuration (tests/integration/test_central_exporters.py):
+# PostgreSQL 15 for a throwaway cluster with pg_stat_statements, openssl for a test certificate.
+packages+=(postgresql-15 prometheus-postgres-exporter prometheus-blackbox-exporter openssl)
+# The shellcheck package lints the POSIX shell scripts the till ships (kkt-ups-shutdown: tests/integration/test_drain.py);
 # systemd brings systemd-analyze and the unit set that tests/unit/test_systemd_units.py verifies against.
 packages+=(shellcheck systemd)
 # nginx: the till's kkt-proxy in front of gunicorn, started from the role's own configuration by
