@@ -105,6 +105,20 @@ def _row(title: str, y: int) -> RowPanel:
     return RowPanel(title=title, gridPos=GridPos(h=ROW_H, w=24, x=0, y=y))
 
 
+def _timeseries(**options) -> TimeSeries:
+    """A time series panel with the house defaults: the provisioned datasource, a table legend below the graph
+    with mean and max, a tooltip listing every till, the worst first."""
+    defaults = {
+        "dataSource": DATASOURCE,
+        "legendDisplayMode": "table",
+        "legendPlacement": "bottom",
+        "legendCalcs": ["mean", "max"],
+        "tooltipMode": "multi",
+        "tooltipSort": "desc",
+    }
+    return TimeSeries(**{**defaults, **options})
+
+
 def status_section(y: int) -> list:
     """«Статус касс»: one coloured tile per till, and the stores' unreachable tills."""
     tills = Stat(
@@ -170,24 +184,20 @@ def breaker_section(y: int) -> list:
 
 def buffer_section(y: int) -> list:
     """«Офлайн-буфер»: fill per till, the five fullest tills, average sync time."""
-    fill = TimeSeries(
+    fill = _timeseries(
         title="Заполнение офлайн-буфера",
         description=(
             "Доля ёмкости буфера, занятая недоставленными чеками: 80 % — предупреждение, 100 % — касса "
             "отказывает в новых чеках."
         ),
-        dataSource=DATASOURCE,
         targets=[_target(f"kkt_buffer_percent_full{{{STORE}}}", "{{pos_id}}")],
         unit="percent",
         thresholds=BUFFER_STEPS,
         thresholdsStyleMode="line+area",
         valueMin=0,
         axisSoftMax=100,
-        legendDisplayMode="table",
         legendPlacement="right",
         legendCalcs=["lastNotNull", "max"],
-        tooltipMode="multi",
-        tooltipSort="desc",
         gridPos=GridPos(h=9, w=12, x=0, y=y),
     )
     top = TopBarGauge(
@@ -218,18 +228,12 @@ def buffer_section(y: int) -> list:
         f"sum(rate(kkt_sync_duration_seconds_sum{{{STORE}}}[5m]))"
         f" / clamp_min(sum(rate(kkt_sync_duration_seconds_count{{{STORE}}}[5m])), 1e-9)"
     )
-    sync = TimeSeries(
+    sync = _timeseries(
         title="Среднее время синхронизации",
         description="Средняя длительность прогона синхронизации за 5 минут: по кассам и по всем выбранным.",
-        dataSource=DATASOURCE,
         targets=[_target(per_till, "{{pos_id}}"), _target(overall, "Все выбранные кассы", "B")],
         unit="s",
         valueMin=0,
-        legendDisplayMode="table",
-        legendPlacement="bottom",
-        legendCalcs=["mean", "max"],
-        tooltipMode="multi",
-        tooltipSort="desc",
         thresholds=_steps(("green", None)),
         gridPos=GridPos(h=9, w=6, x=18, y=y),
     )
@@ -238,10 +242,9 @@ def buffer_section(y: int) -> list:
 
 def performance_section(y: int) -> list:
     """«Производительность»: print P95, delivery throughput, dead letter queue."""
-    p95 = TimeSeries(
+    p95 = _timeseries(
         title="Время печати чека, P95",
         description="95-й перцентиль времени от журнала до подписи ФН за 5 минут; предел кассира — 7 с.",
-        dataSource=DATASOURCE,
         targets=[
             _target(
                 "histogram_quantile(0.95, sum by (pos_id, le) "
@@ -253,45 +256,29 @@ def performance_section(y: int) -> list:
         valueMin=0,
         thresholds=PRINT_STEPS,
         thresholdsStyleMode="line",
-        legendDisplayMode="table",
-        legendPlacement="bottom",
-        legendCalcs=["mean", "max"],
-        tooltipMode="multi",
-        tooltipSort="desc",
         gridPos=GridPos(h=9, w=8, x=0, y=y),
     )
-    throughput = TimeSeries(
+    throughput = _timeseries(
         title="Пропускная способность синхронизации",
         description="Документы, доставленные в ОФД и Odoo, в секунду (за 5 минут).",
-        dataSource=DATASOURCE,
         targets=[
             _target(f"sum by (pos_id) (rate(kkt_documents_delivered_total{{{STORE}}}[5m]))", "{{pos_id}}")
         ],
         unit="ops",
         valueMin=0,
         thresholds=_steps(("green", None)),
-        legendDisplayMode="table",
-        legendPlacement="bottom",
-        legendCalcs=["mean", "max"],
-        tooltipMode="multi",
-        tooltipSort="desc",
         gridPos=GridPos(h=9, w=8, x=8, y=y),
     )
-    dlq = TimeSeries(
+    dlq = _timeseries(
         title="Документы в DLQ",
         description="Документы, окончательно отклонённые ОФД или Odoo: ждут разбора (kktctl dlq).",
-        dataSource=DATASOURCE,
         targets=[_target(f"kkt_dlq_size{{{STORE}}}", "{{pos_id}}")],
         unit="short",
         valueMin=0,
         valueDecimals=0,
         thresholds=DLQ_STEPS,
         thresholdsStyleMode="line",
-        legendDisplayMode="table",
-        legendPlacement="bottom",
         legendCalcs=["lastNotNull", "max"],
-        tooltipMode="multi",
-        tooltipSort="desc",
         gridPos=GridPos(h=9, w=8, x=16, y=y),
     )
     return [_row("Производительность", y - ROW_H), p95, throughput, dlq]

@@ -60,11 +60,11 @@ class _Client:
             raise TransientError(f"{type(exc).__name__}: {exc}") from None
         if resp.status_code >= 500 or resp.status_code in (408, 429):
             raise TransientError(f"HTTP {resp.status_code} from {path}")
-        if resp.status_code >= 400 and not _is_problem(resp):
-            raise TransientError(
-                f"HTTP {resp.status_code} from {path} without a problem answer: the API is not there"
-            )
         if resp.status_code >= 400:
+            if not _is_problem(resp):
+                raise TransientError(
+                    f"HTTP {resp.status_code} from {path} without a problem answer: the API is not there"
+                )
             try:
                 detail = resp.json().get("detail") or resp.text[:200]
             except ValueError:
