@@ -5,11 +5,13 @@ then every ``*.toml`` in ``config.d/`` beside it, in lexical order (drop-ins: th
 first boot, per-till secrets), each overlaying the ones before.
 Environment: ``KKT_ADAPTER_<SECTION>__<KEY>`` (e.g. ``KKT_ADAPTER_KKT__PORT=/dev/pts/4``); top-level keys
 use ``KKT_ADAPTER_<KEY>`` (e.g. ``KKT_ADAPTER_POS_ID``). Values from the environment are parsed as the type
-of the default they replace. Unknown keys are an error: a typo must not silently fall back to a default.
+of the default they replace; a list is comma-separated (``5,3,1``) or a JSON array (``["https://a.example"]``).
+Unknown keys are an error: a typo must not silently fall back to a default.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -29,6 +31,13 @@ SQLITE_PAGE_BYTES = 4096
 RECEIPT_WRITES_BYTES = 64 * 1024
 #: Variables with the prefix that are not settings: the config path itself and the gunicorn.conf path.
 RESERVED_ENV = {ENV_PREFIX + "CONFIG", ENV_PREFIX + "GUNICORN_CONF"}
+#: A web origin as a browser sends it in ``Origin``: lower-case scheme and host (a DNS name, an IPv4 address
+#: or a bracketed IPv6 address), an optional port; no path, no trailing slash, no wildcard.
+ORIGIN_RE = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+    r"|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
+)
+DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 class ConfigError(ValueError):
@@ -56,6 +65,12 @@ class HttpConfig:
     # answered "buffered" and printed by the background printer. Bounds how long a jammed KKT can hold
     # request threads (the watchdog's self-check needs a free one).
     kkt_wait_seconds: float = 10.0
+    # Web origins (scheme://host[:port], exactly as browsers send them) whose pages may call the cashier
+    # routes cross-origin (CORS, web/cors.py): the central Odoo the POS runs in, e.g. https://erp.example.ru.
+    # Empty: no cross-origin access at all — browsers refuse to call the adapter from any page, and a
+    # browser's shift / receipt / cash request carrying an Origin is refused (403 cors_origin_denied).
+    # Admin routes never answer cross-origin, whatever this says.
+    cors_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,7 +237,7 @@ def _coerce(raw: Any, default: Any, where: str, from_text: bool) -> Any:
     parsed from strings; a TOML file has real types, so ``capacity = "200"`` is an error, not 200."""
     kind = type(default)
     if kind is tuple:
-        items = [v.strip() for v in raw.split(",") if v.strip()] if isinstance(raw, str) else raw
+        items = _text_list(raw, where) if isinstance(raw, str) else raw
         if not isinstance(items, list | tuple):
             raise ConfigError(f"{where}: expected a list, got {raw!r}")
         sample = default[0] if default else ""
@@ -246,6 +261,20 @@ def _coerce(raw: Any, default: Any, where: str, from_text: bool) -> Any:
     if not isinstance(raw, kind) or (kind is int and isinstance(raw, bool)):
         raise ConfigError(f"{where}: expected {kind.__name__}, got {raw!r}")
     return raw
+
+
+def _text_list(raw: str, where: str) -> list[Any]:
+    """A list written as text: a JSON array (``["a", "b"]``) or comma-separated values (``a,b``)."""
+    text = raw.strip()
+    if not text.startswith("["):
+        return [v.strip() for v in text.split(",") if v.strip()]
+    try:
+        items = json.loads(text)
+    except ValueError:
+        raise ConfigError(f"{where}: not a JSON array: {raw!r}") from None
+    if not isinstance(items, list):
+        raise ConfigError(f"{where}: expected a list, got {raw!r}")
+    return items
 
 
 def _overlay(obj: Any, values: dict[str, Any], where: str, from_text: bool = False) -> Any:
@@ -304,7 +333,29 @@ def _validate(cfg: Config) -> Config:
         raise ConfigError(f"http.socket: expected an absolute path, got {cfg.http.socket!r}")
     if cfg.http.metrics_listen and _listen_port(cfg.http.metrics_listen, "http.metrics_listen") == port:
         raise ConfigError("http.metrics_listen: must use a different port than http.listen")
+    for origin in cfg.http.cors_origins:
+        _check_origin(origin)
     return cfg
+
+
+def _check_origin(origin: str) -> None:
+    """An ``[http] cors_origins`` entry must be compared with the browser's ``Origin`` as is: refuse any
+    other spelling rather than never match it."""
+    hint = "write it as browsers send it: scheme://host[:port], e.g. 'https://erp.example.ru'"
+    match = ORIGIN_RE.fullmatch(origin)
+    if match is None:
+        raise ConfigError(
+            f"http.cors_origins: {origin!r} is not an origin (http or https, lower case, no path, no "
+            f"trailing slash, no wildcard); {hint}"
+        )
+    port = match["port"]
+    if port is not None and not 0 < int(port) < 65536:
+        raise ConfigError(f"http.cors_origins: {origin!r} has no valid port; {hint}")
+    if port == DEFAULT_PORTS[match["scheme"]] or (port is not None and port.startswith("0")):
+        raise ConfigError(
+            f"http.cors_origins: {origin!r} spells the port as browsers never do (drop a default port "
+            f"and leading zeros); {hint}"
+        )
 
 
 def _listen_port(value: str, where: str) -> int:

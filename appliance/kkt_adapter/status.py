@@ -1,19 +1,23 @@
 """``TillStatus``: one snapshot of what the till knows about itself, and the views built from it.
 
-The buffer counts, the KKT's health, the disk, the breakers, the network, the FN backlog, the drain and
-the last sync are read once per ``snapshot()``; the health report (``/v1/health``, ``kktctl status``), the
-systemd STATUS line, the heartbeat to Odoo, the buffer API and the metrics all derive from that one
-reading, so they never disagree about the same moment.
+The buffer counts, the KKT's health (and shift state), the journal's open shift, the disk, the breakers,
+the network, the FN backlog, the drain and the last sync are read once per ``snapshot()``; the health
+report (``/v1/health``, ``kktctl status``), the systemd STATUS line, the heartbeat to Odoo, the buffer API
+(``till_view``: the POS indicator) and the metrics all derive from that one reading, so they never disagree
+about the same moment.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from kkt_adapter import __version__
 from kkt_adapter.buffer import journal, storage
 from kkt_adapter.buffer.breaker_store import breaker_states
+from kkt_adapter.buffer.models import Shift
 from kkt_adapter.fiscal.fn_watch import FnBacklog, FnWatch
 from kkt_adapter.fiscal.kkt_health import KktHealth, KktHealthSnapshot
 
@@ -54,6 +58,7 @@ class Snapshot:
     fn_backlog: FnBacklog | None
     draining: bool
     last_sync: dict | None
+    shift: Shift | None = None  # the shift the journal holds open
 
     @property
     def disk_full(self) -> bool:
@@ -62,6 +67,31 @@ class Snapshot:
     @property
     def breaker(self) -> str:
         return plan_state(self.breakers)
+
+
+def kkt_state(kkt: KktHealthSnapshot) -> str:
+    """The KKT's state as the health report and the buffer status say it: ``ok``, or what is wrong."""
+    return "ok" if kkt.ok else kkt.state
+
+
+def till_view(snap: Snapshot, now: float | None = None) -> dict:
+    """What the POS indicator shows besides the buffer, from the snapshot alone (no device round trip):
+    the KKT state, the FN's days to expiry and the age of its oldest document the OFD has not confirmed
+    (as of the last FN reading, every ``[fn_watch] interval_seconds``), and the shift as the KKT last
+    reported it with its age from the journal (54-FZ: a shift may not last over 24 h)."""
+    now = time.time() if now is None else now
+    backlog = snap.fn_backlog
+    waiting = backlog is not None and backlog.unconfirmed > 0 and backlog.oldest_unconfirmed_at is not None
+    shift_open = snap.kkt.shift_open
+    opened = snap.shift.opened_at if shift_open and snap.shift is not None else None
+    return {
+        "kkt_status": kkt_state(snap.kkt),
+        "fn_days_left": backlog.days_to_expiry if backlog is not None else None,
+        "fn_unconfirmed_days": int(backlog.oldest_age_seconds // 86400) if waiting else None,
+        "shift_open": shift_open,
+        "shift_opened_at": datetime.fromtimestamp(opened).astimezone().isoformat() if opened else None,
+        "shift_age_seconds": round(max(0.0, now - opened), 1) if opened else None,
+    }
 
 
 class TillStatus:
@@ -84,8 +114,9 @@ class TillStatus:
     def snapshot(self) -> Snapshot:
         try:
             buffer, error = journal.buffer_status(self.capacity), None
+            shift = journal.open_shift()
         except Exception as exc:  # noqa: BLE001 - a buffer that cannot be read is reported, not raised
-            buffer, error = None, str(exc)
+            buffer, error, shift = None, str(exc), None
         return Snapshot(
             buffer=buffer,
             buffer_error=error,
@@ -96,6 +127,7 @@ class TillStatus:
             fn_backlog=self.fn_watch.snapshot(),
             draining=self.draining(),
             last_sync=self.last_sync(),
+            shift=shift,
         )
 
     def status_line(self) -> str:
@@ -170,7 +202,7 @@ class TillStatus:
             "components": {
                 "buffer": buffer,
                 "kkt": {
-                    "status": "ok" if kkt.ok else kkt.state,
+                    "status": kkt_state(kkt),
                     "detail": kkt.detail,
                     "since": kkt.since,
                     "last_ok_at": kkt.last_ok_at,

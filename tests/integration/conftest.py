@@ -23,6 +23,18 @@ from tests.kit.standins.common import StandinProcess
 TEST_TIMEOUTS = Timeouts(byte=0.05, enq=0.1, ack=0.3, answer=0.5, attempts=3)
 
 
+def fast_kkt(port: str) -> dict[str, object]:
+    """The adapter's ``[kkt]`` settings for an emulator on ``port``: short link timeouts, quick retries."""
+    return {
+        "port": port,
+        "answer_timeout": 0.6,
+        "enq_timeout": 0.1,
+        "ack_timeout": 0.2,
+        "attempts": 3,
+        "retry_interval_seconds": 0.5,
+    }
+
+
 @pytest.fixture
 def emulator_factory(tmp_path: Path) -> Iterator[Callable[..., EmulatorProcess]]:
     started: list[EmulatorProcess] = []

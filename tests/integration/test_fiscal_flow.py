@@ -17,6 +17,7 @@ from kkt_adapter.buffer import events, journal
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.web import create_app
 from tests.conftest import sale_body
+from tests.integration.conftest import fast_kkt
 from tests.kit import replay
 
 
@@ -27,17 +28,7 @@ def emulator(kkt_emulator):
 
 @pytest.fixture
 def app(make_cfg, emulator):
-    cfg = make_cfg(
-        kkt={
-            "port": emulator.port,
-            "answer_timeout": 0.6,
-            "enq_timeout": 0.1,
-            "ack_timeout": 0.2,
-            "attempts": 3,
-            "retry_interval_seconds": 0.5,
-        }
-    )
-    application = create_app(cfg, start_background=False)
+    application = create_app(make_cfg(kkt=fast_kkt(emulator.port)), start_background=False)
     yield application
     application.extensions["kkt"].device.close()
 

@@ -9,6 +9,7 @@ as the till ran before kkt-proxy, holds all 8 threads: tests/load/test_slow_clie
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -23,6 +24,7 @@ from tests.kit.notify import NotifySocket
 from tests.kit.proxy import NGINX, KktProxy, role_defaults
 from tests.kit.slow_clients import SlowHeaderFlood
 
+ODOO = "https://erp.example.ru"  # the page the POS runs in ([http] cors_origins)
 WATCHDOG_USEC = 3_000_000  # pings every 1 s; systemd would kill after 3 s of silence
 FLOOD = 50
 #: The role's header timeout, as the till runs it.
@@ -46,6 +48,7 @@ def till(tmp_path, kkt_emulator):
             "KKT_ADAPTER_HTTP__SOCKET": str(api_socket),
             "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
             "WATCHDOG_USEC": str(WATCHDOG_USEC),
+            "KKT_ADAPTER_HTTP__CORS_ORIGINS": json.dumps([ODOO]),
         },
     )
     try:  # whatever fails to start, nothing outlives the test
@@ -146,3 +149,37 @@ def test_answers_pass_through_the_proxy_unchanged(till):
     assert again.json()["fiscal_doc"] == first.json()["fiscal_doc"]
     bad = requests.post(url, json=sale_body(pos_id="other"), timeout=30)
     assert bad.status_code == 400 and bad.json()["code"] == "idempotency_key_missing"
+
+
+def test_cors_preflights_and_headers_pass_through_the_proxy_unchanged(till):
+    """A browser page of central Odoo calls the till through kkt-proxy: nginx hands OPTIONS to the adapter
+    and returns its CORS answers, refusals included, as they are."""
+    _, proxy, _ = till
+    url = proxy.url + "/v1/kkt/receipt"
+    asking = {
+        "Origin": ODOO,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,idempotency-key",
+        "Access-Control-Request-Private-Network": "true",
+    }
+    pre = requests.options(url, headers=asking, timeout=10)
+    assert pre.status_code == 204
+    assert {k: pre.headers[k] for k in pre.headers if k.startswith("Access-Control-") or k == "Vary"} == {
+        "Access-Control-Allow-Origin": ODOO,
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Content-Type, Idempotency-Key",
+        "Access-Control-Max-Age": "600",
+        "Access-Control-Allow-Private-Network": "true",
+        "Vary": "Origin",
+    }
+    denied = requests.options(url, headers={**asking, "Origin": "https://evil.example"}, timeout=10)
+    assert denied.status_code == 403 and denied.json()["code"] == "cors_origin_denied"
+    sale = requests.post(
+        url, json=sale_body(), headers={"Origin": ODOO, "Idempotency-Key": str(uuid.uuid4())}, timeout=30
+    )
+    bad = requests.post(url, json=sale_body(), headers={"Origin": ODOO}, timeout=30)  # no key: a problem
+    for resp in (sale, bad):
+        assert resp.headers["Access-Control-Allow-Origin"] == ODOO
+        assert resp.headers["Access-Control-Expose-Headers"] == "Idempotent-Replayed"
+        assert resp.headers["Vary"] == "Origin"
+    assert sale.json()["status"] == "printed" and bad.json()["code"] == "idempotency_key_missing"

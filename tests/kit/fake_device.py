@@ -1,11 +1,13 @@
 """``FakeDevice``: an in-memory KKT at the ``FiscalDevice`` interface, for fast unit tests of the fiscal core.
 
 It models what the fiscal core relies on — the FN's journal of signed documents (FD numbers, receipt
-totals and settlement kinds), the shift, paper, an open document left by a cut sequence, the OFD queue —
+totals and settlement kinds), the shift, paper, an open document left by a cut sequence, the OFD queue,
+the cash drawer with its cash in / cash out documents and counters —
 and lets a test script faults per method: ``fail("fiscalize", KktTimeout("..."), signed=True)`` makes
 the next ``fiscalize`` sign the receipt and then lose the answer (the duplicate-print trap), ``signed=False``
-loses it before the FN signs. The wire format and the link are tested against the real emulator over a
-pty (tests/integration); this fake is for the decisions above them.
+loses it before the FN signs (``cash_in`` / ``cash_out`` alike: recorded, or not, then the answer lost).
+The wire format and the link are tested against the real emulator over a pty (tests/integration); this
+fake is for the decisions above them.
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
+from kkt_adapter.kkt.errors import KktInsufficientCash
 from kkt_adapter.kkt.interface import FiscalDevice
 from kkt_adapter.kkt.types import (
+    CashCounters,
+    CashDocument,
+    Cashier,
     DeviceInfo,
     DocumentType,
     FiscalReceipt,
@@ -24,6 +30,7 @@ from kkt_adapter.kkt.types import (
     FnStatus,
     FoundDocument,
     OfdStatus,
+    SettlementKind,
     ShiftReport,
     ShortStatus,
 )
@@ -40,12 +47,13 @@ class Document:
     total: int | None = None
     text: str = ""
     confirmed: bool = False
+    cashier: dict | None = None  # {"name", "inn"}: tags 1021 / 1203 of a receipt or a shift report
 
 
 @dataclass
 class Fault:
     exc: Exception
-    signed: bool  # fiscalize/z_report only: the FN signed before the failure
+    signed: bool  # fiscalize/z_report/cash_in/cash_out only: done before the failure
 
 
 class FakeDevice(FiscalDevice):
@@ -59,6 +67,8 @@ class FakeDevice(FiscalDevice):
         self.open_document = 0
         self.is_open = False
         self.calls: list[str] = []
+        self.drawer = 0  # kopecks
+        self.cash_documents: list[tuple[str, int]] = []  # (in | out, kopecks), oldest first
         self._faults: dict[str, list[Fault | None]] = {}  # None: a call that passes
 
     # --- persistence: an FN outlives the process (tests/kit/field_buffer.py saves one beside a buffer) ---
@@ -131,18 +141,20 @@ class FakeDevice(FiscalDevice):
     def device_info(self) -> DeviceInfo:
         return DeviceInfo(0, 0, 1, 0, 0, 0, "FakeDevice")
 
-    def open_shift(self) -> ShiftReport:
+    def open_shift(self, cashier: Cashier | None = None) -> ShiftReport:
         self._enter("open_shift")
         self.shift_open, self.shift_number = True, self.shift_number + 1
-        return ShiftReport(self._sign(DocumentType.SHIFT_OPEN).fd, self.shift_number)
+        doc = self._sign(DocumentType.SHIFT_OPEN, cashier=_tags(cashier))
+        return ShiftReport(doc.fd, self.shift_number, issued_at=datetime(2026, 12, 4, 9))
 
     def x_report(self) -> None:
         self._enter("x_report")
 
-    def z_report(self) -> ShiftReport:
+    def z_report(self, cashier: Cashier | None = None) -> ShiftReport:
         fault = self._enter("z_report")
         self.shift_open = self.shift_expired = False
-        report = ShiftReport(self._sign(DocumentType.SHIFT_CLOSE).fd, self.shift_number)
+        doc = self._sign(DocumentType.SHIFT_CLOSE, cashier=_tags(cashier))
+        report = ShiftReport(doc.fd, self.shift_number, issued_at=datetime(2026, 12, 4, 21))
         if fault is not None:
             raise fault.exc
         return report
@@ -150,7 +162,15 @@ class FakeDevice(FiscalDevice):
     def fiscalize(self, receipt: FiscalReceipt) -> FiscalResult:
         fault = self._enter("fiscalize")
         doc_type = DocumentType.CORRECTION_RECEIPT if receipt.correction else DocumentType.RECEIPT
-        doc = self._sign(doc_type, settlement=int(receipt.kind), total=receipt.total, text=receipt.text)
+        doc = self._sign(
+            doc_type,
+            settlement=int(receipt.kind),
+            total=receipt.total,
+            text=receipt.text,
+            cashier=_tags(receipt.cashier),
+        )
+        into = receipt.kind in (SettlementKind.SALE, SettlementKind.PURCHASE_RETURN)
+        self.drawer = max(0, self.drawer + (receipt.cash if into else -receipt.cash))
         if fault is not None:
             raise fault.exc  # signed, answer lost
         return FiscalResult(
@@ -177,6 +197,7 @@ class FakeDevice(FiscalDevice):
         return FnExpiry(expires_on=date(2028, 1, 1))
 
     def ofd_status(self) -> OfdStatus:
+        self._enter("ofd_status")
         waiting = [d for d in self.documents if not d.confirmed]
         first = waiting[0].fd if waiting else 0
         return OfdStatus(len(waiting), first, datetime(2026, 12, 4, 12) if waiting else None)
@@ -197,6 +218,36 @@ class FakeDevice(FiscalDevice):
             total=doc.total,
         )
 
+    def cash_in(self, amount: int) -> CashDocument:
+        return self._cash("in", amount)
+
+    def cash_out(self, amount: int) -> CashDocument:
+        return self._cash("out", amount)
+
+    def _cash(self, kind: str, amount: int) -> CashDocument:
+        fault = self._enter(f"cash_{kind}")
+        if kind == "out" and amount > self.drawer:
+            raise KktInsufficientCash(0x51, 0x46, "not enough cash in the till")
+        self.drawer += amount if kind == "in" else -amount
+        self.cash_documents.append((kind, amount))
+        number = self.cash_counters().document_number
+        if fault is not None:
+            raise fault.exc  # recorded, answer lost
+        return CashDocument(document_number=number)
+
+    def cash_counters(self) -> CashCounters:
+        self._enter("cash_counters")
+        kinds = [kind for kind, _ in self.cash_documents]
+        return CashCounters(
+            document_number=len(self.documents) + len(self.cash_documents),
+            cash_in_number=kinds.count("in"),
+            cash_out_number=kinds.count("out"),
+        )
+
+    def cash_in_drawer(self) -> int:
+        self._enter("cash_in_drawer")
+        return self.drawer
+
     def list_unconfirmed(self) -> list[int]:
         return [d.fd for d in self.documents if not d.confirmed]
 
@@ -213,3 +264,7 @@ class FakeDevice(FiscalDevice):
 
     def apply_ofd_ack(self, fd_number: int, ack: bytes) -> None:
         self.documents[fd_number - 1].confirmed = True
+
+
+def _tags(cashier: Cashier | None) -> dict | None:
+    return None if cashier is None else {"name": cashier.name, "inn": cashier.inn}

@@ -59,13 +59,6 @@ def server(bench: Bench):
         yield odoo
 
 
-@pytest.fixture(scope="module")
-def bench() -> Bench:
-    found = Bench.from_env()
-    assert found is not None
-    return found
-
-
 def _setup(server: OdooServer) -> dict:
     """Russian UI for the administrator, a store, the store-manager group, a VAT-exempt tax."""
     ru = server.call("res.lang", "search", [("code", "=", "ru_RU"), ("active", "in", [True, False])])

@@ -17,7 +17,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-import pytest
 import requests
 
 from tests.kit.odoo_server import Bench, OdooServer
@@ -76,13 +75,6 @@ def document(fn: str, fd: int, key: str) -> dict:
                                                 "amount": "100.00", "vat": 6}],
                      "payments": [{"method": "cash", "amount": "100.00"}]},
     }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def bench() -> Bench:
-    found = Bench.from_env()
-    assert found is not None, "collected only inside make test-odoo (tests/load/conftest.py)"
-    return found
 
 
 def test_a_fleet_backlog_is_ingested_faster_than_odoos_pos_path(bench: Bench) -> None:

@@ -65,6 +65,7 @@ SCENARIOS = (
     "tests/integration/test_till_contract.py",
     "tests/load/test_odoo_ingest_benchmark.py",
     "tests/load/test_lens_grid_benchmark.py",
+    "tests/load/test_pos_wait_benchmark.py",
 )
 RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 LOG_LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
@@ -260,7 +261,12 @@ def run_tests(src: Path, venv: Path, pg: Postgres, addons: list[str], database: 
     print(f"odoo-bench: installing {', '.join(addons)} with --test-enable on {database}", flush=True)
     with open(log_path, "w", encoding="utf-8") as log:
         # Its own process group: a timeout or an interrupted bench takes Odoo and its Chromium down with it.
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=BENCH, start_new_session=True)
+        # OPTICS_REPO: the POS tours start a real till (emulator + adapter) from the repository's test kit
+        # and venv (addons/optics_pos_ru54fz/tests/till.py).
+        env = {**os.environ, "OPTICS_REPO": str(ROOT)}
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=BENCH, env=env, start_new_session=True
+        )
         try:
             proc.wait(timeout=RUN_TIMEOUT)
         except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import peewee
 import pytest
 
 from kkt_adapter.buffer import connection, db, events, journal, schema
@@ -68,6 +69,32 @@ def test_v1_database_with_receipts_upgrades_to_v2_keeping_everything(tmp_path, m
     assert conn.execute_sql("PRAGMA foreign_key_check").fetchall() == []
     with connection.database.atomic("IMMEDIATE"):
         events.add_event("ofd_delivered", accepted.receipt.id)  # a v2 event type is now allowed
+
+
+def test_v3_database_upgrades_to_v4_with_the_cash_journal_after_a_copy(tmp_path, monkeypatch):
+    path = tmp_path / "b.db"
+    monkeypatch.setattr(schema, "STEPS", schema.STEPS[:3])
+    monkeypatch.setattr(schema, "VERSION", 3)
+    db.open_database(str(path))
+    accepted = _accept("5b1f7d1e-8d7a-4c1b-9a55-0b7f2a3c4d5e", {"x": 1})
+    monkeypatch.undo()
+    conn = db.open_database(str(path))
+    assert schema.current_version(conn) == schema.VERSION >= 4
+    assert journal.get_receipt(accepted.receipt.id).total == 100
+    columns = {c.name for c in conn.get_columns("cash_operations")}
+    assert {"key", "kind", "amount", "status", "number_before", "document_number_before"} <= columns
+    backup = sqlite3.connect(tmp_path / "b.db.v3.bak")
+    try:
+        assert backup.execute("PRAGMA user_version").fetchone()[0] == 3
+        tables = {r[0] for r in backup.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert "cash_operations" not in tables and "receipts" in tables
+    finally:
+        backup.close()
+    with pytest.raises(peewee.IntegrityError, match="CHECK"):
+        conn.execute_sql(
+            "INSERT INTO cash_operations (id, key, request_hash, document, kind, amount, status, attempts,"
+            " created_at, updated_at) VALUES ('a', 'k', 'h', '{}', 'sideways', 1, 'accepted', 0, 0, 0)"
+        )
 
 
 def test_a_newer_schema_is_refused(tmp_path):

@@ -1,5 +1,6 @@
 """Configuration layering: defaults < TOML < environment < overrides; typos and bad types are errors."""
 
+import json
 import re
 
 import pytest
@@ -112,3 +113,57 @@ def test_the_disk_full_reserve_must_hold_a_wal_checkpoint(tmp_path):
         load(reserve_bytes=floor - 1)
     with pytest.raises(config.ConfigError, match="at least 1703936"):
         load(reserve_bytes=floor, wal_autocheckpoint_pages=200)
+
+
+def test_cors_origins_default_to_none_and_come_from_toml_or_the_environment(tmp_path):
+    assert config.load(str(tmp_path / "none.toml"), environ={}).http.cors_origins == ()
+    f = tmp_path / "c.toml"
+    f.write_text('[http]\ncors_origins = ["https://erp.example.ru", "http://127.0.0.1:8069"]\n')
+    assert config.load(str(f), environ={}).http.cors_origins == (
+        "https://erp.example.ru",
+        "http://127.0.0.1:8069",
+    )
+    for text in (
+        '["https://erp.example.ru", "http://[::1]:8069"]',
+        "https://erp.example.ru, http://[::1]:8069",
+    ):
+        env = {"KKT_ADAPTER_HTTP__CORS_ORIGINS": text}  # a JSON array or comma-separated, like every list
+        assert config.load(str(f), environ=env).http.cors_origins == (
+            "https://erp.example.ru",
+            "http://[::1]:8069",
+        )
+    assert config.load(str(f), environ={"KKT_ADAPTER_HTTP__CORS_ORIGINS": "[]"}).http.cors_origins == ()
+
+
+@pytest.mark.parametrize(
+    ("origin", "message"),
+    [
+        ("*", "is not an origin"),
+        ("null", "is not an origin"),
+        ("https://erp.example.ru/", "is not an origin"),
+        ("https://erp.example.ru/pos/ui", "is not an origin"),
+        ("HTTPS://ERP.example.ru", "is not an origin"),
+        ("ftp://erp.example.ru", "is not an origin"),
+        ("https://erp.example.ru:443", "spells the port as browsers never do"),
+        ("http://127.0.0.1:80", "spells the port as browsers never do"),
+        ("http://127.0.0.1:70000", "has no valid port"),
+    ],
+)
+def test_a_cors_origin_not_spelled_as_browsers_send_it_is_refused(tmp_path, origin, message):
+    with pytest.raises(config.ConfigError, match=rf"http\.cors_origins: .*{message}"):
+        config.load(
+            str(tmp_path / "none.toml"), environ={"KKT_ADAPTER_HTTP__CORS_ORIGINS": json.dumps([origin])}
+        )
+    f = tmp_path / "c.toml"
+    f.write_text(f"[http]\ncors_origins = [{json.dumps(origin)}]\n")
+    with pytest.raises(config.ConfigError, match=r"http\.cors_origins: .*scheme://host\[:port\]"):
+        config.load(str(f), environ={})
+
+
+def test_a_list_in_the_environment_that_is_not_json_is_named(tmp_path):
+    with pytest.raises(
+        config.ConfigError, match=r"KKT_ADAPTER_HTTP__CORS_ORIGINS: http\.cors_origins: not a JSON array"
+    ):
+        config.load(
+            str(tmp_path / "none.toml"), environ={"KKT_ADAPTER_HTTP__CORS_ORIGINS": '["https://a.ru"'}
+        )

@@ -7,7 +7,9 @@ The same paths over the real wire format run against the emulator in tests/integ
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import datetime
 
 import pytest
 
@@ -17,7 +19,7 @@ from kkt_adapter.fiscal import request as receipt_request
 from kkt_adapter.fiscal.service import FiscalService
 from kkt_adapter.fiscal.shifts import OperationError
 from kkt_adapter.kkt.errors import KktDeviceError, KktLinkError, KktTimeout
-from kkt_adapter.kkt.types import DocumentType
+from kkt_adapter.kkt.types import Cashier, DocumentType
 from tests.conftest import sale_body
 from tests.kit.fake_device import FakeDevice
 
@@ -136,15 +138,94 @@ def test_a_link_that_just_failed_is_not_knocked_on_by_the_next_cashier(till):
 
 def test_z_report_whose_answer_was_lost_is_confirmed_by_the_fn(till):
     service, device, _ = till
+    device.shift_open = False
+    _sell(service)  # opens the shift (journaled) and prints into it
     device.fail("z_report", KktTimeout("answer lost"), signed=True)
-    report = service.z_report()
+    closed = service.z_report()
     assert (
-        report.fd_number == device.documents[-1].fd
+        closed.report.fd_number == device.documents[-1].fd
         and device.documents[-1].doc_type == DocumentType.SHIFT_CLOSE
     )
+    assert closed.report.shift_number == device.shift_number and closed.closed_at is not None  # FF01 time
+    assert closed.totals.receipts == 1 and closed.totals.sales == 940000
     with pytest.raises(OperationError) as refused:
         service.z_report()
     assert refused.value.code == "shift_not_open"
+
+
+def test_the_z_report_answers_the_fn_backlog_and_the_shift_totals_from_the_journal(till):
+    service, device, _ = till
+    device.shift_open = False
+    cashier = Cashier("Кассир Иванова И.И.", "500100732259")
+    service.open_shift(cashier)
+    sale = _sell(service, sale_body(payments=[{"method": "cash", "amount": "9400.00"}]))
+    mixed = sale_body(
+        items=[{"name": "Линза", "price": "3000.00", "quantity": 1, "vat": 6}],
+        payments=[{"method": "cash", "amount": "1000.00"}, {"method": "card", "amount": "2000.00"}],
+    )
+    _sell(service, mixed)
+    refund = {
+        "type": "refund",
+        "original_receipt_id": sale.body["receipt_id"],
+        "items": [{"name": "Футляр", "price": 450, "quantity": 1, "vat": 11}],
+        "payments": [{"method": "cash", "amount": "450.00"}],
+    }
+    _sell(service, sale_body(**refund))  # the saga's checks are the web layer's; the service prints it
+    device.paper = False
+    _sell(service)  # journaled, not printed: not in the totals
+    device.paper = True
+    assert service.x_report(cashier).totals == journal.ShiftTotals(3, 1240000, 45000, 995000, 200000)
+    closed = service.z_report(cashier)
+    assert [d.cashier for d in device.documents if d.doc_type != DocumentType.RECEIPT] == [
+        {"name": "Кассир Иванова И.И.", "inn": "500100732259"}
+    ] * 2
+    assert closed.totals == journal.ShiftTotals(
+        receipts=3, sales=1240000, refunds=45000, cash=995000, electronic=200000
+    )
+    assert closed.totals.cash + closed.totals.electronic == closed.totals.sales - closed.totals.refunds
+    # FF39 right after the Z: every document the OFD has not confirmed, the Z report itself included.
+    assert closed.unsent_count == len(device.documents) and closed.first_unsent_at is not None
+    assert closed.closed_at == datetime(2026, 12, 4, 21)  # the read-back of the report (FF0A)
+    events = [e for e in journal.BufferEvent.select() if e.event_type == "x_report"]
+    assert json.loads(events[0].metadata)["cashier_inn"] == "500100732259"
+
+
+def test_a_z_report_whose_fn_backlog_cannot_be_read_still_answers_the_close(till):
+    service, device, _ = till
+    device.shift_open = False
+    service.open_shift()
+    device.fail("ofd_status", KktTimeout("no answer"))
+    closed = service.z_report()
+    assert closed.report.fd_number == device.documents[-1].fd
+    assert (closed.unsent_count, closed.first_unsent_at) == (None, None)
+    assert closed.totals == journal.ShiftTotals(0, 0, 0, 0, 0)
+    assert service.health.snapshot().shift_open is False
+
+
+def test_a_shift_opened_before_the_journal_has_no_totals(till):
+    service, device, _ = till
+    device.shift_open, device.shift_number = True, 7  # opened before this buffer existed
+    _sell(service)
+    closed = service.z_report()
+    assert closed.report.shift_number == 7 and closed.totals is None
+    service.open_shift()
+    assert service.x_report().totals == journal.ShiftTotals(0, 0, 0, 0, 0)
+
+
+def test_the_receipts_cashier_opens_the_shift_and_is_printed_again_from_the_columns(till):
+    service, device, _ = till
+    device.shift_open, device.paper = False, False
+    body = sale_body(cashier={"name": "Петров П.П.", "inn": None})
+    outcome = _sell(service, body)
+    assert outcome.status == "buffered" and device.documents == []
+    receipt = journal.get_receipt(outcome.body["receipt_id"])
+    assert (receipt.cashier_name, receipt.cashier_inn) == ("Петров П.П.", None)
+    device.paper = True
+    assert service.print_waiting() == 1  # the background printer: from the typed columns
+    shift_open, printed = device.documents
+    assert shift_open.doc_type == DocumentType.SHIFT_OPEN
+    assert shift_open.cashier == printed.cashier == {"name": "Петров П.П.", "inn": None}
+    assert service.health.snapshot().shift_open is True
 
 
 def test_relay_captures_fn_documents_and_hands_acks_back(till):

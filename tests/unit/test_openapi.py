@@ -1,4 +1,8 @@
-"""docs/api/openapi.yaml is a valid OpenAPI 3.0 document and describes exactly the Flask app's routes."""
+"""docs/api/openapi.yaml is a valid OpenAPI 3.0 document and describes exactly the Flask app's routes.
+
+``OPTIONS`` is Flask's own on every route; the spec documents it (a CORS preflight) on exactly the cashier
+routes of web/cors.py, which the adapter answers itself.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from kkt_adapter.sync.breaker import STATE_VALUES
 from kkt_adapter.sync.heartbeat import STATES as NETWORK_STATES
 from kkt_adapter.web import create_app
 from kkt_adapter.web.auth import admin_required
+from kkt_adapter.web.cors import CASHIER_PATHS
 from kkt_adapter.web.errors import HTTP_CODES, KKT_ERRORS, PROBLEMS
 from kkt_adapter.web.metrics import KKT_STATES
 
@@ -53,10 +58,25 @@ def app_routes(app) -> dict[str, set[str]]:
 
 
 def spec_routes(spec: dict) -> dict[str, set[str]]:
+    """Every documented path -> its methods, the implicit ones (CORS preflights) aside."""
     return {
-        path: {method.upper() for method in item if method in HTTP_METHODS}
+        path: {method.upper() for method in item if method in HTTP_METHODS} - IMPLICIT_METHODS
         for path, item in spec["paths"].items()
     }
+
+
+def test_preflights_are_documented_on_exactly_the_cashier_routes(app, spec):
+    """The cashier routes (web/cors.py) are served, none is an admin route, and each documents its CORS
+    preflight: 204 or 403 ``cors_origin_denied``; no other path documents ``options``."""
+    documented = {path for path, item in spec["paths"].items() if "options" in item}
+    assert documented == set(CASHIER_PATHS)
+    served = app_routes(app)
+    for path in CASHIER_PATHS:
+        assert path in served, f"{path} is in web/cors.py CASHIER_PATHS but the app does not serve it"
+        assert all("security" not in op for method, op in spec["paths"][path].items() if method != "options")
+        responses = spec["paths"][path]["options"]["responses"]
+        assert set(responses) == {"204", "403"}
+        assert responses["403"] == {"$ref": "#/components/responses/CorsOriginDenied"}
 
 
 def test_spec_is_valid_openapi_3_0(spec):
@@ -114,6 +134,7 @@ def test_kkt_states_and_buffered_reasons_match_the_code(spec):
     schemas = spec["components"]["schemas"]
     health_states = schemas["Health"]["properties"]["components"]["properties"]["kkt"]["properties"]["status"]
     assert set(health_states["enum"]) == set(KKT_STATES)
+    assert set(schemas["BufferStatus"]["properties"]["kkt_status"]["enum"]) == set(KKT_STATES)
     reasons = set(schemas["BufferedReason"]["properties"]["code"]["enum"])
     expected = {f"kkt_{state}" for state in KKT_STATES if state != "ok"} | {"print_retry", "storage_full"}
     assert reasons == expected

@@ -95,6 +95,13 @@ ACCEPTED = {
         type="correction", correction={"type": 0, "basis_date": "2026-11-30"}
     ),
     "kopecks": body(items=[item(price="0.01")], payments=[{"method": "card", "amount": "0.01"}]),
+    "cashier with an INN": body(cashier={"name": "Кассир Иванова А.", "inn": "500100732259"}),
+    "cashier without an INN": body(cashier={"name": "Иванова", "inn": None}),
+    "cashier named in 64 characters": body(cashier={"name": "К" * 64}),
+    "null cashier": body(cashier=None),
+    "refund with its cashier": body(
+        type="refund", original_receipt_id="4c12f69f-1551-4818-b1d9-63b572f3f833", cashier={"name": "Петров"}
+    ),
 }
 REJECTED = {
     "unknown field": body(discount=5),
@@ -134,6 +141,13 @@ REJECTED = {
     "e-mail with an emoji": body(buyer_contact="😎@example.ru"),
     "pos_id with a slash": body(pos_id="till/1"),
     "taxation system 64": body(taxation_system=64),
+    "cashier without a name": body(cashier={"inn": "500100732259"}),
+    "cashier named in 65 characters": body(cashier={"name": "К" * 65}),
+    "cashier named by an emoji": body(cashier={"name": "Иванова 😎"}),
+    "cashier INN of 10 digits": body(cashier={"name": "Иванова", "inn": "7707083893"}),
+    "cashier INN as a number": body(cashier={"name": "Иванова", "inn": 500100732259}),
+    "cashier with an unknown field": body(cashier={"name": "Иванова", "role": "старший"}),
+    "cashier as a string": body(cashier="Иванова"),
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 from kkt_adapter.fiscal import request as rq
-from kkt_adapter.kkt.types import SettlementKind
+from kkt_adapter.kkt.types import Cashier, SettlementKind
 from tests.conftest import POS_ID, sale_body
 from tests.integration.test_receipt_fuzz import json_values, mutated_receipts
 
@@ -88,3 +88,50 @@ def test_validation_of_any_json_raises_nothing_but_invalid_receipt(value):
         rq.validate(value, **LIMITS)
     except rq.InvalidReceipt as exc:
         assert exc.errors
+
+
+def test_the_cashier_is_validated_strictly_and_carried_to_the_fiscal_receipt():
+    v = rq.validate(sale_body(cashier={"name": "  Кассир Иванова А.  ", "inn": "500100732259"}), **LIMITS)
+    assert v.fiscal.cashier == Cashier("Кассир Иванова А.", "500100732259")  # surrounding spaces trimmed
+    assert rq.validate(sale_body(cashier={"name": "Иванова"}), **LIMITS).fiscal.cashier == Cashier("Иванова")
+    assert rq.validate(sale_body(cashier=None), **LIMITS).fiscal.cashier is None
+    assert rq.validate(sale_body(), **LIMITS).fiscal.cashier is None
+    bad = {
+        "cashier": "Иванова",
+        "cashier.name": {"name": " "},
+        "cashier.inn": {"name": "Иванова", "inn": "500100732259\n"},
+        "cashier.role": {"name": "Иванова", "role": "старший"},
+    }
+    for field, cashier in bad.items():
+        with pytest.raises(rq.InvalidReceipt) as err:
+            rq.validate(sale_body(cashier=cashier), **LIMITS)
+        assert [e.field for e in err.value.errors] == [field], cashier
+
+
+@pytest.mark.parametrize("kind", ["refund", "correction"])
+def test_refunds_and_corrections_carry_the_cashier_too(kind):
+    extra = (
+        {"original_receipt_id": "4c12f69f-1551-4818-b1d9-63b572f3f833"}
+        if kind == "refund"
+        else {"correction": {"type": 0, "basis_date": "2026-11-20"}}
+    )
+    v = rq.validate(sale_body(type=kind, cashier={"name": "Петров", "inn": None}, **extra), **LIMITS)
+    assert v.fiscal.cashier == Cashier("Петров")
+
+
+def test_the_shift_body_is_optional_and_holds_only_the_cashier():
+    assert rq.validate_shift(None) is None
+    assert rq.validate_shift({}) is None
+    assert rq.validate_shift({"cashier": None}) is None
+    assert rq.validate_shift({"cashier": {"name": "Иванова", "inn": "500100732259"}}) == Cashier(
+        "Иванова", "500100732259"
+    )
+    for body, fields in (
+        ([], ["$"]),
+        ({"cashier": {"name": "x" * 65}, "note": 1}, ["note", "cashier.name"]),
+        ({"cashier": {"name": "Иванова", "inn": 500100732259}}, ["cashier.inn"]),
+    ):
+        with pytest.raises(rq.InvalidShiftRequest) as err:
+            rq.validate_shift(body)
+        assert err.value.code == "invalid_shift_request"
+        assert [e.field for e in err.value.errors] == fields

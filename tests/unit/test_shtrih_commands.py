@@ -16,6 +16,7 @@ SAMPLES: dict[str, Any] = {
     "u8": 7,
     "u16": 513,
     "u32": 70_000,
+    "u48": 0x01_0203_0405,
     "money": 1_250_000,
     "qty": Decimal("1.5"),
     "date": date(2027, 5, 31),
@@ -110,6 +111,34 @@ def test_close_receipt_v2_wire_layout() -> None:
     assert params[80] == 0 and params[111] == 1 and params[112:] == b"R-1"
 
 
+@pytest.mark.parametrize("command", [cmd.CASH_IN, cmd.CASH_OUT], ids=lambda c: c.hex)
+def test_cash_in_and_out_wire_layout(command: cmd.Command) -> None:
+    """50 / 51: operator password (4 B) + amount (5 B kopecks); answer: operator (1 B) + document (2 B)."""
+    body = cmd.build_request(command, 1, amount=50_000)
+    assert body == bytes([command.code]) + (1).to_bytes(4, "little") + (50_000).to_bytes(5, "little")
+    assert len(body) == 10 and command.prints and not command.read_only
+    answer = bytes([command.code, 0, 30]) + (0x1234).to_bytes(2, "little")
+    assert cmd.parse_answer(command, answer) == (0, {"operator": 30, "document_number": 0x1234})
+    assert cmd.parse_answer(command, bytes([command.code, 0x46])) == (0x46, {})  # not enough cash
+    with pytest.raises(CodecError):
+        cmd.build_request(command, 1, amount=1 << 40)  # more than 5 bytes hold: never sent
+
+
+def test_register_reads_wire_layout() -> None:
+    """1A money register: 6-byte value; 1B operation register: 2-byte value; both ask by register number."""
+    assert cmd.build_request(cmd.READ_MONEY_REGISTER, 30, register=cmd.MONEY_CASH_IN_DRAWER) == (
+        b"\x1a" + (30).to_bytes(4, "little") + bytes([241])
+    )
+    money = bytes([0x1A, 0, 30]) + (123_456_789_012).to_bytes(6, "little")
+    assert cmd.parse_answer(cmd.READ_MONEY_REGISTER, money) == (0, {"operator": 30, "value": 123_456_789_012})
+    assert cmd.build_request(cmd.READ_OPERATION_REGISTER, 30, register=155)[-1] == 155
+    operation = bytes([0x1B, 0, 30, 0x10, 0x27])
+    assert cmd.parse_answer(cmd.READ_OPERATION_REGISTER, operation) == (0, {"operator": 30, "value": 10_000})
+    assert (cmd.OPERATION_DOCUMENT_NUMBER, cmd.OPERATION_CASH_IN_NUMBER, cmd.OPERATION_CASH_OUT_NUMBER) == (
+        152, 155, 156
+    )  # fmt: skip
+
+
 def test_pack_validation() -> None:
     with pytest.raises(CodecError):
         cmd.OPEN_RECEIPT.request.pack({})
@@ -125,5 +154,5 @@ def test_codes_and_flags() -> None:
     assert cmd.parse_code("ff45") == cmd.parse_code("0xFF45") == 0xFF45
     assert cmd.command_bytes(0x10) == b"\x10" and cmd.command_bytes(0xFF01) == b"\xff\x01"
     read_only = {c.hex for c in cmd.COMMANDS.values() if c.read_only}
-    assert {"10", "FC", "FF01", "FF03", "FF39", "FF3F", "FF0A"} <= read_only
-    assert not {"E0", "40", "41", "8D", "88", "FF46", "FF4D", "FF0C", "FF45", "FFD2"} & read_only
+    assert {"10", "FC", "FF01", "FF03", "FF39", "FF3F", "FF0A", "1A", "1B"} <= read_only
+    assert not {"E0", "40", "41", "8D", "88", "FF46", "FF4D", "FF0C", "FF45", "FFD2", "50", "51"} & read_only

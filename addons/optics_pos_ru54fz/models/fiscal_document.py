@@ -210,6 +210,7 @@ class FiscalDocument(models.Model):
                 doc.pos_order_id = order
                 doc._check_against_order()
                 linked += 1
+        pending.pos_order_id._optics_send_e_receipts()
         return linked
 
     def _check_against_order(self):

@@ -9,6 +9,7 @@ merged into it. Odoo trusts the totals the POS sends; they are checked here agai
 """
 
 import logging
+from urllib.parse import quote
 
 import psycopg2
 
@@ -16,6 +17,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
+from ..tools.fiscal_qr import FISCAL_FIELDS, fiscal_values
+from .bigint import BigInteger
 from .fiscal_document import ConcurrentDelivery
 
 _logger = logging.getLogger(__name__)
@@ -40,11 +43,76 @@ class PosOrder(models.Model):
     refund_of_order_id = fields.Many2one("pos.order", string="Refund of", readonly=True, copy=False)
     review_reason = fields.Text(readonly=True, copy=False)
     needs_review = fields.Boolean(compute="_compute_needs_review", store=True, index=True)
+    # What the till answered the POS at payment (status, receipt_id, fiscal_doc); the FN document the till
+    # delivers later (fiscal_document_ids) is the truth and replaces it in the fields below.
+    optics_fiscal_answer = fields.Json("Till's answer at payment", readonly=True, copy=False)
+    optics_buyer_contact = fields.Char("E-receipt to (1008)", readonly=True, copy=False)
+    fiscal_status = fields.Selection(
+        [("printed", "Printed"), ("buffered", "Waiting for the KKT")],
+        "Fiscal status",
+        compute="_compute_fiscal",
+        store=True,
+        index=True,
+    )
+    fiscal_receipt_id = fields.Char("Till receipt ID", compute="_compute_fiscal", store=True, index=True)
+    fiscal_fn_number = fields.Char("FN", compute="_compute_fiscal", store=True)
+    fiscal_fd_number = BigInteger("FD", compute="_compute_fiscal", store=True)
+    fiscal_sign = BigInteger("FP", compute="_compute_fiscal", store=True)
+    fiscal_issued_at = fields.Char("Signed (KKT time)", compute="_compute_fiscal", store=True)
+    fiscal_total = fields.Char("Fiscal total", compute="_compute_fiscal", store=True)
+    fiscal_qr = fields.Char("FNS check QR", compute="_compute_fiscal", store=True)
+    fiscal_qr_image_url = fields.Char("QR image", compute="_compute_fiscal_qr_image_url")
+    optics_e_receipt_sent = fields.Boolean("E-receipt mailed", readonly=True, copy=False)
 
     @api.depends("review_reason")
     def _compute_needs_review(self):
         for order in self:
             order.needs_review = bool(order.review_reason)
+
+    @api.depends("optics_fiscal_answer", "fiscal_document_ids.fd", "fiscal_document_ids.kind")
+    def _compute_fiscal(self):
+        for order in self:
+            values = fiscal_values(order.optics_fiscal_answer, order.fiscal_document_ids)
+            order.update({name: values.get(name, False) for name in FISCAL_FIELDS})
+
+    @api.depends("fiscal_qr")
+    def _compute_fiscal_qr_image_url(self):
+        for order in self:
+            qr = order.fiscal_qr
+            order.fiscal_qr_image_url = (
+                qr and f"{order.get_base_url()}/report/barcode/QR/{quote(qr, safe='')}"
+            )
+
+    @api.model
+    def _order_fields(self, ui_order):
+        values = super()._order_fields(ui_order)
+        answer = ui_order.get("optics_fiscal")
+        if answer:
+            values["optics_fiscal_answer"] = answer
+            values["optics_buyer_contact"] = ui_order.get("optics_buyer_contact") or False
+        return values
+
+    def _export_for_ui(self, order):
+        values = super()._export_for_ui(order)
+        values["optics_fiscal"] = order.optics_fiscal_answer or False
+        values["fiscal_receipt_id"] = order.fiscal_receipt_id or False
+        return values
+
+    def _optics_send_e_receipts(self):
+        """Mail the e-receipt (tag 1008 was an e-mail) once the order's fiscal fields are known: at once for
+        a printed receipt, when the till delivers the FN document for one that waited for the KKT."""
+        template = self.env.ref("optics_pos_ru54fz.mail_template_e_receipt", raise_if_not_found=False)
+        due = self.filtered(
+            lambda o: (
+                o.optics_buyer_contact
+                and "@" in o.optics_buyer_contact
+                and o.fiscal_qr
+                and not o.optics_e_receipt_sent
+            )
+        )
+        for order in due if template else ():
+            template.sudo().send_mail(order.id, force_send=False)
+            order.optics_e_receipt_sent = True
 
     def init(self):
         res = super().init()
@@ -129,6 +197,7 @@ class PosOrder(models.Model):
             raise ConcurrentDelivery(str(exc)) from exc
         created = self.browse(order_id)
         created._check_totals()
+        created._optics_send_e_receipts()
         if key:
             docs = (
                 self.env["optics.fiscal.document"]

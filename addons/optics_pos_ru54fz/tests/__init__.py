@@ -4,6 +4,8 @@ from . import (
     test_fiscal_document,
     test_fleet_page,
     test_heartbeat,
+    test_pos_fiscal,
+    test_pos_fiscal_fields,
     test_pos_order_link,
     test_till_api,
     test_till_token,

@@ -3,7 +3,7 @@
     kkt-emulator [run] --state-dir DIR [--link PATH] [--baud 115200] [--print-delay 0] [--fn-number N]
     kkt-emulator ctl --state-dir DIR fault NAME [--count N] [--command FF45] [--seconds S] [--after-print]
                                            [--code 0x33]
-    kkt-emulator ctl --state-dir DIR journal|state|stats|faults|clear
+    kkt-emulator ctl --state-dir DIR journal|cash-journal|state|stats|faults|clear
     kkt-emulator ctl --state-dir DIR advance --seconds N
     kkt-emulator ctl --state-dir DIR paper on|off
     kkt-emulator ctl --state-dir DIR silent on|off
@@ -60,6 +60,7 @@ def _ctl_parser(parser: argparse.ArgumentParser) -> None:
     fault.add_argument("--off", action="store_true", help="silent / paper_out: switch the fault off")
     for name in ("journal", "state", "stats", "faults", "clear"):
         sub.add_parser(name)
+    sub.add_parser("cash-journal", help="cash in / cash out documents, one JSON line each")
     advance = sub.add_parser("advance", help="move the FN clock forward")
     advance.add_argument("--seconds", type=float, required=True)
     for name in ("paper", "silent"):
@@ -118,9 +119,11 @@ def ctl(args: argparse.Namespace) -> int:
         result = client.ofd_confirm(args.fds or None)
     elif action == "set-expiry":
         result = client.set_fn_expiry(args.date)
+    elif action == "cash-journal":
+        result = client.cash_journal()
     else:
         result = client.request(action)
-    if action == "journal":
+    if action in ("journal", "cash-journal"):
         for record in result:
             print(json.dumps(record, ensure_ascii=False, sort_keys=True))
     else:

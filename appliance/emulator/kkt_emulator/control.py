@@ -95,6 +95,8 @@ class ControlServer:
             return self.fn.now().isoformat()
         if name == "journal":
             return self.fn.store.read_journal()
+        if name == "cash_journal":
+            return self.fn.store.read_cash_journal()
         if name == "state":
             return self.fn.snapshot()
         if name == "stats":
@@ -201,6 +203,10 @@ class EmulatorControl:
 
     def journal(self) -> list[dict[str, Any]]:
         return self.request("journal")
+
+    def cash_journal(self) -> list[dict[str, Any]]:
+        """Cash in / cash out documents, oldest first: kind, amount, document_number, drawer_after, …"""
+        return self.request("cash_journal")
 
     def state(self) -> dict[str, Any]:
         return self.request("state")

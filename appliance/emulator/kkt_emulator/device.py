@@ -40,12 +40,24 @@ class Device:
             cmd.OPEN_SHIFT.code: lambda v, t: self._operator(self.fn.open_shift(t)),
             cmd.X_REPORT.code: lambda v, t: self._operator(self.fn.x_report()),
             cmd.Z_REPORT.code: lambda v, t: self._operator(self.fn.close_shift(t)),
+            cmd.BEGIN_OPEN_SHIFT.code: lambda v, t: self.fn.begin_shift_report("open") or {},
+            cmd.BEGIN_CLOSE_SHIFT.code: lambda v, t: self.fn.begin_shift_report("close") or {},
             cmd.OPEN_RECEIPT.code: lambda v, t: self._operator(self.fn.open_receipt(v["receipt_type"])),
             cmd.CANCEL_RECEIPT.code: lambda v, t: self._operator(self.fn.cancel_receipt()),
             cmd.OPERATION_V2.code: lambda v, t: self.fn.add_item(v) or {},
             cmd.TLV_TO_OPERATION.code: lambda v, t: self.fn.add_item_tlv(v["tlv"]) or {},
             cmd.TLV_TO_DOCUMENT.code: lambda v, t: self.fn.add_document_tlv(v["tlv"]) or {},
             cmd.CLOSE_RECEIPT_V2.code: self._close_receipt,
+            cmd.CASH_IN.code: lambda v, t: self._cash("in", v["amount"]),
+            cmd.CASH_OUT.code: lambda v, t: self._cash("out", v["amount"]),
+            cmd.READ_MONEY_REGISTER.code: lambda v, t: {
+                "operator": MAX_PASSWORD,
+                "value": self.fn.money_register(v["register"]),
+            },
+            cmd.READ_OPERATION_REGISTER.code: lambda v, t: {
+                "operator": MAX_PASSWORD,
+                "value": self.fn.operation_register(v["register"]),
+            },
             cmd.FN_STATUS.code: self._fn_status,
             cmd.FN_EXPIRY.code: self._fn_expiry,
             cmd.OFD_STATUS.code: self._ofd_status,
@@ -122,6 +134,10 @@ class Device:
             "language": 0,  # Russian
             "name": DEVICE_NAME,
         }
+
+    def _cash(self, kind: str, amount: int) -> dict[str, Any]:
+        record = self.fn.cash_operation(kind, amount)
+        return {"operator": MAX_PASSWORD, "document_number": record["document_number"] & 0xFFFF}
 
     def _close_receipt(self, v: dict[str, Any], started: float) -> dict[str, Any]:
         record, change = self.fn.close_receipt(v, started)

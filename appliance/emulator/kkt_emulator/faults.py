@@ -7,7 +7,7 @@ Queued faults (consumed when they fire):
 - ``corrupt_request``: a good command frame is NAKed as if damaged on the line; the host re-sends it.
 - ``slow``: the answer is delayed by ``seconds`` after execution.
 - ``power_loss``: the open receipt is dropped and the device is dead for ``seconds``; with ``after_print``
-  on FF45 the receipt is fiscalized and journaled first.
+  on FF45 the receipt is fiscalized and journaled first (on 50 / 51 the cash in / cash out is recorded).
 - ``refuse``: the command is NOT executed and answered with device error ``code`` (e.g. 0x33 bad
   parameters): how a real KKT refuses data its firmware does not accept.
 Switches (not queued): ``silent`` (unplugged: nothing is answered, not even ENQ) and ``paper_out``.
@@ -30,7 +30,7 @@ class Fault:
     count: int = 1  # times it fires; 0 = every time until cleared
     command: int | None = None  # fires only for this command code; None = any command
     seconds: float = 0.0  # slow: answer delay; power_loss: how long the device stays dead
-    after_print: bool = False  # power_loss on FF45: fiscalize and journal before the power dies
+    after_print: bool = False  # power_loss on FF45 / 50 / 51: execute and journal before the power dies
     code: int = 0  # refuse: the device error code to answer with
 
     def to_json(self) -> dict[str, Any]:

@@ -2,7 +2,11 @@
 
 It numbers and signs fiscal documents (shift open 2, receipt 3, correction receipt 31, shift close 5), keeps
 the shift (24 h limit), the open receipt, the queue of documents the OFD has not confirmed (30-day block),
-the FN expiry date and the paper sensor. Rule violations raise :class:`FnError` carrying the real Shtrih-M
+the FN expiry date and the paper sensor. Around the FN it keeps the KKT's own counters: the through number
+of every document, and the cash in the drawer for the shift (cash sales add, cash refunds subtract — floored
+at 0: unlike real firmware the emulator never refuses a cash refund for want of cash —, cash in adds, cash
+out subtracts and is refused with 0x46 beyond the drawer; the Z report empties it), with the cash in / cash
+out documents in their own journal. Rule violations raise :class:`FnError` carrying the real Shtrih-M
 error code. Time is the host clock plus a persisted offset that tests advance through the control socket.
 Every change is persisted before the method returns; a signed document reaches the journal (fsync) before
 the FN counts it.
@@ -22,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from kkt_adapter.shtrih import codec
+from kkt_adapter.shtrih import commands as cmd
 from kkt_adapter.shtrih import errors as E
 from kkt_adapter.shtrih.codec import CodecError
 from kkt_emulator.store import StateStore
@@ -47,7 +52,21 @@ SETTLEMENT_OF_RECEIPT_TYPE = {0: 1, 1: 3, 2: 2, 3: 4}
 #: FFD 1199 code -> rate in percent used to compute the VAT included in an amount (0 = no VAT).
 VAT_PERCENT = {1: 20, 2: 10, 3: 20, 4: 10, 5: 0, 6: 0, 7: 5, 8: 7, 9: 5, 10: 7, 11: 22, 12: 22}
 
-STRING_TAGS = {1008, 1030, 1041, 1179}
+#: Settlement kinds (FFD 1054) whose cash goes into the drawer (sale, purchase return); the others pay out.
+CASH_INTO_DRAWER = {1, 4}
+#: The KKT counters beside the FN, persisted in FnState and snapshot in every cash journal record.
+CASH_FIELDS = (
+    "doc_number",
+    "cash_in_drawer",
+    "cash_in_number",
+    "cash_out_number",
+    "cash_in_count",
+    "cash_out_count",
+    "cash_in_total",
+    "cash_out_total",
+)
+
+STRING_TAGS = {1008, 1021, 1030, 1041, 1179, 1203}
 UNIXTIME_TAGS = {1012, 1178}
 STLV_TAGS = {1059, 1174}
 
@@ -96,8 +115,22 @@ class FnState:
     registrations_left: int = REGISTRATIONS_LEFT
     registrations_done: int = 1
     receipt: dict[str, Any] | None = None  # the open receipt
+    # A shift report begun with FF41 (kind "open") / FF42 ("close"): {"kind", "tlvs"} — FF0C adds the
+    # cashier's tags (1021 / 1203) to it, E0 / 41 signs it with them.
+    shift_report: dict[str, Any] | None = None
     unconfirmed: list[dict[str, Any]] = field(default_factory=list)  # [{"fd", "ts"}], oldest first
     ofd_acks: int = 0  # acknowledgments applied (statistics)
+    # KKT counters (Shtrih-M registers, see CASH_FIELDS): through number of every document (152), kopecks in
+    # the drawer (241), running numbers of cash in / out documents (155 / 156), count and sum of each in
+    # this shift (153 / 154, 242 / 243).
+    doc_number: int = 0
+    cash_in_drawer: int = 0
+    cash_in_number: int = 0
+    cash_out_number: int = 0
+    cash_in_count: int = 0
+    cash_out_count: int = 0
+    cash_in_total: int = 0
+    cash_out_total: int = 0
 
 
 class FiscalStorage:
@@ -119,6 +152,11 @@ class FiscalStorage:
             self.state = FnState(**loaded)
         # A document journaled just before a crash was counted by the FN even if state.json is older.
         self.state.last_fd = max([self.state.last_fd, *self._docs])
+        self.state.doc_number = max(self.state.doc_number, self.state.last_fd)
+        cash = store.read_cash_journal()
+        if cash and cash[-1]["counters"]["doc_number"] > self.state.doc_number:
+            for name in CASH_FIELDS:  # a cash document journaled just before a crash was counted too
+                setattr(self.state, name, cash[-1]["counters"][name])
         known = {u["fd"] for u in self.state.unconfirmed}
         for fd in sorted(self._docs):
             if fd > (loaded or {}).get("last_fd", 0) and fd not in known:
@@ -187,7 +225,8 @@ class FiscalStorage:
                 raise FnError(E.NOT_IN_THIS_MODE)
             self._require_can_sign()
             s.shift_number += 1
-            record = self._sign(DOC_SHIFT_OPEN, {"shift": s.shift_number}, started, 0.0)
+            content = {"shift": s.shift_number, "tlvs": self._shift_report_tlvs("open")}
+            record = self._sign(DOC_SHIFT_OPEN, content, started, 0.0)
             s.shift_open = True
             s.shift_opened_ts = record["ts"]
             s.receipts_in_shift = 0
@@ -198,11 +237,7 @@ class FiscalStorage:
         """Z report. Allowed past 24 h and under the 30-day block (closing the shift is always possible)."""
         with self.lock:
             s = self.state
-            self._require_paper()
-            if s.receipt is not None:
-                raise FnError(E.RECEIPT_OPEN)
-            if not s.shift_open:
-                raise FnError(E.SHIFT_NOT_OPEN)
+            self._require_open_shift_without_receipt()
             if self.expired:
                 raise FnError(E.FN_EXPIRED)
             extra = {
@@ -210,18 +245,45 @@ class FiscalStorage:
                 "receipts": s.receipts_in_shift,
                 "unconfirmed": len(s.unconfirmed),  # tag 1097 (before this report)
                 "first_unconfirmed_ts": s.unconfirmed[0]["ts"] if s.unconfirmed else None,  # tag 1098
+                "tlvs": self._shift_report_tlvs("close"),
             }
             record = self._sign(DOC_SHIFT_CLOSE, extra, started, 0.0)
             s.shift_open = False
             s.shift_opened_ts = None
+            s.cash_in_drawer = s.cash_in_count = s.cash_out_count = s.cash_in_total = s.cash_out_total = 0
             self._save()
             return record
+
+    def begin_shift_report(self, kind: str) -> None:
+        """FF41 (``kind`` "open") / FF42 ("close"): start the shift report FF0C tags go into until E0 / 41.
+
+        Refused like the report itself would be (no paper, a receipt open, the shift already open / not
+        open); beginning again drops the tags collected so far.
+        """
+        with self.lock:
+            s = self.state
+            self._require_paper()
+            if s.receipt is not None:
+                raise FnError(E.RECEIPT_OPEN)
+            if kind == "open" and s.shift_open:
+                raise FnError(E.NOT_IN_THIS_MODE)
+            if kind == "close" and not s.shift_open:
+                raise FnError(E.SHIFT_NOT_OPEN)
+            s.shift_report = {"kind": kind, "tlvs": []}
+            self._save()
+
+    def _shift_report_tlvs(self, kind: str) -> list[dict[str, Any]]:
+        """The tags of the shift report begun for ``kind`` (none if not begun); that report is used up."""
+        report, self.state.shift_report = self.state.shift_report, None
+        return report["tlvs"] if report and report["kind"] == kind else []
 
     def x_report(self) -> None:
         with self.lock:
             self._require_paper()
             if self.state.receipt is not None:
                 raise FnError(E.RECEIPT_OPEN)
+            self.state.doc_number += 1  # printed: a document of the KKT, not of the FN
+            self._save()
 
     # ---- receipt ---------------------------------------------------------------------------------
 
@@ -238,6 +300,7 @@ class FiscalStorage:
             if self.shift_expired:
                 raise FnError(E.SHIFT_OVER_24H)
             self._require_can_sign()
+            s.shift_report = None  # a shift report begun and abandoned is dropped
             s.receipt = {
                 "receipt_type": receipt_type,
                 "settlement": SETTLEMENT_OF_RECEIPT_TYPE[receipt_type],
@@ -249,9 +312,12 @@ class FiscalStorage:
             self._save()
 
     def add_document_tlv(self, raw: bytes) -> None:
+        """FF0C: into the open receipt, else into the shift report begun by FF41 / FF42."""
         with self.lock:
-            receipt = self._open_receipt()
-            receipt["tlvs"].extend(self._parse_tlv(raw))
+            document = self.state.receipt if self.state.receipt is not None else self.state.shift_report
+            if document is None:
+                raise FnError(E.RECEIPT_CLOSED)
+            document["tlvs"].extend(self._parse_tlv(raw))
             self._save()
 
     def add_item_tlv(self, raw: bytes) -> None:
@@ -338,6 +404,11 @@ class FiscalStorage:
             }
             doc_type = DOC_CORRECTION if correction else DOC_RECEIPT
             record = self._sign(doc_type, content, started, receipt["busy"])
+            kept = cash - change  # the change is handed back in cash
+            if receipt["settlement"] in CASH_INTO_DRAWER:
+                s.cash_in_drawer += kept
+            else:
+                s.cash_in_drawer = max(0, s.cash_in_drawer - kept)
             s.receipt = None
             self._save()
             return record, change
@@ -362,6 +433,68 @@ class FiscalStorage:
         with self.lock:
             if self.state.receipt is not None:
                 self.state.receipt["busy"] += seconds
+
+    # ---- cash in / cash out (documents of the KKT: the FN signs nothing) ---------------------------
+
+    def cash_operation(self, kind: str, amount: int) -> dict[str, Any]:
+        """50 (``kind`` "in") / 51 ("out"): journal the document (fsync), then count it and move the drawer.
+
+        Refused like a receipt: no paper, a receipt open, no shift open, the shift over 24 h; a cash out
+        beyond the drawer with 0x46.
+        """
+        with self.lock:
+            s = self.state
+            self._require_open_shift_without_receipt()
+            if self.shift_expired:
+                raise FnError(E.SHIFT_OVER_24H)
+            if amount <= 0:
+                raise FnError(E.BAD_PARAMETERS)
+            if kind == "out" and amount > s.cash_in_drawer:
+                raise FnError(E.INSUFFICIENT_CASH)
+            counters = {name: getattr(s, name) for name in CASH_FIELDS}
+            counters["doc_number"] += 1
+            counters["cash_in_drawer"] += amount if kind == "in" else -amount
+            counters[f"cash_{kind}_number"] += 1
+            counters[f"cash_{kind}_count"] += 1
+            counters[f"cash_{kind}_total"] += amount
+            ts = self.now_ts()
+            record = {
+                "kind": f"cash_{kind}",
+                "amount": amount,
+                "document_number": counters["doc_number"],
+                "number": counters[f"cash_{kind}_number"],
+                "shift": s.shift_number,
+                "drawer_after": counters["cash_in_drawer"],
+                "datetime": datetime.fromtimestamp(ts).replace(microsecond=0).isoformat(),
+                "ts": ts,
+                "counters": counters,
+            }
+            self.store.append_cash(record)  # durable before the KKT counts it
+            for name, value in counters.items():
+                setattr(s, name, value)
+            self._save()
+            return record
+
+    def money_register(self, number: int) -> int:
+        """1A: kopecks; registers the emulator does not model read 0."""
+        s = self.state
+        return {
+            cmd.MONEY_CASH_IN_DRAWER: s.cash_in_drawer,
+            cmd.MONEY_CASH_IN_TOTAL: s.cash_in_total,
+            cmd.MONEY_CASH_OUT_TOTAL: s.cash_out_total,
+        }.get(number, 0)
+
+    def operation_register(self, number: int) -> int:
+        """1B: 2-byte counters (they wrap); registers the emulator does not model read 0."""
+        s = self.state
+        value = {
+            cmd.OPERATION_DOCUMENT_NUMBER: s.doc_number,
+            cmd.OPERATION_CASH_IN_COUNT: s.cash_in_count,
+            cmd.OPERATION_CASH_OUT_COUNT: s.cash_out_count,
+            cmd.OPERATION_CASH_IN_NUMBER: s.cash_in_number,
+            cmd.OPERATION_CASH_OUT_NUMBER: s.cash_out_number,
+        }.get(number, 0)
+        return value & 0xFFFF
 
     # ---- OFD relay (modelled) --------------------------------------------------------------------
 
@@ -442,6 +575,14 @@ class FiscalStorage:
         if not self.state.paper:
             raise FnError(E.NO_RECEIPT_PAPER)
 
+    def _require_open_shift_without_receipt(self) -> None:
+        """Paper in, no receipt open, a shift open: what a Z report and a cash in / cash out need."""
+        self._require_paper()
+        if self.state.receipt is not None:
+            raise FnError(E.RECEIPT_OPEN)
+        if not self.state.shift_open:
+            raise FnError(E.SHIFT_NOT_OPEN)
+
     def _require_can_sign(self) -> None:
         if self.expired:
             raise FnError(E.FN_EXPIRED)
@@ -477,6 +618,7 @@ class FiscalStorage:
         record["service_seconds"] = round(busy + (time.monotonic() - started), 6)
         self.store.append_journal(record)  # durable before the FN counts it
         s.last_fd = fd
+        s.doc_number += 1
         s.unconfirmed.append({"fd": fd, "ts": ts})
         self._docs[fd] = record
         return record
@@ -497,6 +639,8 @@ def build_document_message(record: dict[str, Any], fn_number: str) -> bytes:
     ]
     if "shift" in record:
         fields.append(codec.encode_tlv(1038, u32(record["shift"], 4)))
+    if record["type"] in (DOC_SHIFT_OPEN, DOC_SHIFT_CLOSE):
+        fields += [codec.encode_tlv(t["tag"], bytes.fromhex(t["raw"])) for t in record.get("tlvs", [])]
     if record["type"] in (DOC_RECEIPT, DOC_CORRECTION):
         fields += [
             codec.tlv_byte(1054, record["settlement"]),

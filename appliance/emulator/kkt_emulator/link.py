@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 POLL = 0.02  # seconds between checks of the stop flag and of the inter-byte timeout
 BYTE_TIMEOUT = 0.1  # a frame whose bytes stop for this long is dropped (real devices: 50..150 ms)
 BITS_PER_BYTE = 10  # 8N1: start + 8 data + stop
+#: Commands a ``power_loss`` with ``after_print`` lets finish (and journal) before the power dies.
+AFTER_PRINT_COMMANDS = frozenset({cmd.CLOSE_RECEIPT_V2.code, cmd.CASH_IN.code, cmd.CASH_OUT.code})
 
 
 class PtyServer:
@@ -167,7 +169,7 @@ class PtyServer:
                 return
             self._pending = None  # a new command: the host has given up the previous answer
             power = self.faults.take("power_loss", code)
-            if power is not None and not (power.after_print and code == cmd.CLOSE_RECEIPT_V2.code):
+            if power is not None and not (power.after_print and code in AFTER_PRINT_COMMANDS):
                 self._power_loss(power.seconds)
                 return
             self._write(bytes([ACK]))
@@ -194,7 +196,7 @@ class PtyServer:
                     time.sleep(self.print_delay)
                 answer = self.device.execute(body, started)
             self.device.fn.add_receipt_busy(time.monotonic() - started)
-            if power is not None:  # after_print: the receipt is signed and journaled, then the power dies
+            if power is not None:  # after_print: the document is journaled, then the power dies
                 with self._lock:
                     self._busy = False
                     self._power_loss(power.seconds)

@@ -1,8 +1,9 @@
-"""Durable files of the emulated FN: a small JSON state (atomic replace) and an append-only JSONL journal.
+"""Durable files of the emulated FN: a small JSON state (atomic replace) and append-only JSONL journals.
 
 The journal holds every fiscal document the FN signed, one JSON object per line, fsynced before the FN
-counts the document, so a line is never missing for a counted document. A torn last line (crash mid-write,
-so never counted) is cut off when the journal is opened again.
+counts the document, so a line is never missing for a counted document. The cash journal holds the KKT's
+cash in / cash out documents (not fiscal: the FN signs nothing) the same way. A torn last line (crash
+mid-write, so never counted) is cut off when a journal is opened again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from kkt_adapter.osutil import fsync_path
 
 STATE_FILE = "state.json"
 JOURNAL_FILE = "journal.jsonl"
+CASH_JOURNAL_FILE = "cash.jsonl"
 
 
 class StateStore:
@@ -24,11 +26,15 @@ class StateStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.state_path = self.dir / STATE_FILE
         self.journal_path = self.dir / JOURNAL_FILE
-        self._repair_journal()
+        self.cash_journal_path = self.dir / CASH_JOURNAL_FILE
+        self._repair_journal(self.journal_path)
+        self._repair_journal(self.cash_journal_path)
         self._journal = open(self.journal_path, "ab")  # noqa: SIM115 - kept open for the process lifetime
+        self._cash_journal = open(self.cash_journal_path, "ab")  # noqa: SIM115 - likewise
 
     def close(self) -> None:
         self._journal.close()
+        self._cash_journal.close()
 
     # ---- state -----------------------------------------------------------------------------------
 
@@ -52,28 +58,42 @@ class StateStore:
     # ---- journal ---------------------------------------------------------------------------------
 
     def append_journal(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
-        self._journal.write(line)
-        self._journal.flush()
-        os.fsync(self._journal.fileno())
+        _append(self._journal, record)
 
     def read_journal(self) -> list[dict[str, Any]]:
-        records = []
-        with open(self.journal_path, "rb") as f:
-            for line in f:
-                if line.endswith(b"\n"):
-                    records.append(json.loads(line))
-        return records
+        return _read(self.journal_path)
 
-    def _repair_journal(self) -> None:
+    def append_cash(self, record: dict[str, Any]) -> None:
+        _append(self._cash_journal, record)
+
+    def read_cash_journal(self) -> list[dict[str, Any]]:
+        return _read(self.cash_journal_path)
+
+    def _repair_journal(self, path: Path) -> None:
         """Cut a torn last line left by a crash in the middle of a write (that document was never counted)."""
-        if not self.journal_path.exists():
-            self.journal_path.touch()
+        if not path.exists():
+            path.touch()
             fsync_path(self.dir)
             return
-        with open(self.journal_path, "r+b") as f:
+        with open(path, "r+b") as f:
             data = f.read()
             if data and not data.endswith(b"\n"):
                 f.truncate(data.rfind(b"\n") + 1)
                 f.flush()
                 os.fsync(f.fileno())
+
+
+def _append(journal: Any, record: dict[str, Any]) -> None:
+    line = json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+    journal.write(line)
+    journal.flush()
+    os.fsync(journal.fileno())
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    records = []
+    with open(path, "rb") as f:
+        for line in f:
+            if line.endswith(b"\n"):
+                records.append(json.loads(line))
+    return records

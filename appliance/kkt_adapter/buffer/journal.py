@@ -332,14 +332,62 @@ def record_shift_closed(fn_number: str, number: int, fd_number: int) -> None:
         _update_kkt_state(fn_number, fd_number)
 
 
-def record_x_report(shift_number: int | None) -> None:
+def record_x_report(
+    shift_number: int | None, *, cashier_name: str | None = None, cashier_inn: str | None = None
+) -> None:
+    """An X report was printed (no FN document: this event is its only record, with its cashier)."""
     with write_transaction():
-        add_event("x_report", None, shift_number=shift_number)
+        add_event(
+            "x_report", None, shift_number=shift_number, cashier_name=cashier_name, cashier_inn=cashier_inn
+        )
 
 
 def open_shift_number() -> int | None:
-    shift = Shift.select().where(Shift.status == "open").order_by(Shift.id.desc()).first()
+    shift = open_shift()
     return shift.number if shift else None
+
+
+def open_shift() -> Shift | None:
+    """The shift the journal holds open (the last one opened), or None."""
+    return Shift.select().where(Shift.status == "open").order_by(Shift.id.desc()).first()
+
+
+@dataclass(frozen=True)
+class ShiftTotals:
+    """Printed receipts of one shift, kopecks. ``sales`` / ``refunds``: totals of sale (1054 = 1) and sale
+    return (1054 = 2) receipts, correction receipts included by their settlement; ``cash`` / ``electronic``:
+    net by means of payment (sales less refunds), so ``cash + electronic == sales - refunds``."""
+
+    receipts: int
+    sales: int
+    refunds: int
+    cash: int
+    electronic: int
+
+
+#: FFD 1054 settlement of a sale return: its money goes back to the buyer.
+SALE_RETURN = 2
+
+
+def shift_totals(fn_number: str, shift_number: int) -> ShiftTotals:
+    """Totals of the receipts printed in shift ``shift_number`` of FN ``fn_number`` (one query)."""
+    rows = Receipt.select(Receipt.settlement, Receipt.total, Receipt.cash, Receipt.electronic).where(
+        Receipt.fiscal_status == "printed",
+        Receipt.fn_number == fn_number,
+        Receipt.shift_number == shift_number,
+    )
+    sales = refunds = cash = electronic = count = 0
+    for row in rows.tuples():
+        settlement, total, paid_cash, paid_electronic = row
+        sign = -1 if settlement == SALE_RETURN else 1
+        count += 1
+        if sign > 0:
+            sales += total
+        else:
+            refunds += total
+        cash += sign * (paid_cash or 0)
+        electronic += sign * (paid_electronic or 0)
+    return ShiftTotals(count, sales, refunds, cash, electronic)
 
 
 def fd_taken(fn_number: str, fd: int, receipt_id: str) -> bool:

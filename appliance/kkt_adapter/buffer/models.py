@@ -1,4 +1,5 @@
-"""Peewee models of the buffer: receipts, idempotency keys, events, DLQ, shifts, KKT and HLC state."""
+"""Peewee models of the buffer: receipts, idempotency keys, events, DLQ, shifts, KKT and HLC state, cash
+operations (cash in / cash out, schema v4)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,8 @@ class Receipt(BaseModel):
     correction_type = peewee.IntegerField(null=True)  # FFD 1173; null = not a correction receipt
     correction_basis_date = peewee.CharField(max_length=10, null=True)  # FFD 1178, YYYY-MM-DD
     correction_basis_number = peewee.CharField(max_length=32, null=True)  # FFD 1179
+    cashier_name = peewee.CharField(max_length=64, null=True)  # FFD 1021; null = no cashier sent (schema v4)
+    cashier_inn = peewee.CharField(max_length=12, null=True)  # FFD 1203 (schema v4)
     status = peewee.CharField(max_length=16, default="pending", constraints=[_check("status", SYNC_STATUSES)])
     fiscal_status = peewee.CharField(
         max_length=16, default="accepted", constraints=[_check("fiscal_status", FISCAL_STATUSES)]
@@ -279,6 +282,43 @@ class Counter(BaseModel):
         primary_key = peewee.CompositeKey("name", "labels")
 
 
+#: A cash in / cash out (fiscal/cash.py): accepted = journaled, nothing sent; sending = the KKT's counters
+#: recorded and the command sent or about to be — in doubt until the KKT's counters decide; done = the KKT
+#: recorded it; refused = not enough cash (final); failed = certainly not recorded (a retry sends it again).
+CASH_STATUSES = ("accepted", "sending", "done", "refused", "failed")
+CASH_KINDS = ("in", "out")
+
+
+class CashOperation(BaseModel):
+    """One cash in / cash out requested by the POS under an Idempotency-Key (its own namespace of keys)."""
+
+    id = peewee.CharField(primary_key=True, max_length=36)  # operation_id, UUIDv4
+    key = peewee.CharField(max_length=36, unique=True)  # Idempotency-Key
+    request_hash = peewee.CharField(max_length=64)  # sha256 of the canonical request JSON
+    document = peewee.TextField()  # the request as the POS sent it (JSON text)
+    kind = peewee.CharField(max_length=3, constraints=[_check("kind", CASH_KINDS)])
+    amount = peewee.BigIntegerField()  # kopecks
+    cashier_name = peewee.CharField(max_length=64, null=True)  # FFD 1021 as the POS sent it
+    cashier_inn = peewee.CharField(max_length=12, null=True)  # FFD 1203
+    status = peewee.CharField(max_length=8, default="accepted", constraints=[_check("status", CASH_STATUSES)])
+    # Read from the KKT just before the command was sent: they decide a doubt afterwards.
+    fn_number = peewee.CharField(max_length=16, null=True)
+    document_number_before = peewee.IntegerField(null=True)  # through number of the last document
+    number_before = peewee.IntegerField(null=True)  # running number of this kind's documents
+    document_number = peewee.IntegerField(null=True)  # the cash document's through number once done
+    cash_in_drawer = peewee.BigIntegerField(null=True)  # kopecks, read right after (null if unread)
+    attempts = peewee.IntegerField(default=0)  # commands sent
+    last_error = peewee.TextField(null=True)
+    status_code = peewee.IntegerField(null=True)  # the final answer (done / refused), replayed as stored
+    response = peewee.TextField(null=True)
+    created_at = peewee.IntegerField()  # unix seconds
+    updated_at = peewee.IntegerField()
+
+    class Meta:
+        table_name = "cash_operations"
+        indexes = ((("status",), False),)
+
+
 ALL_MODELS = (
     Receipt,
     ReceiptItem,
@@ -291,4 +331,5 @@ ALL_MODELS = (
     HlcState,
     BreakerState,
     Counter,
+    CashOperation,
 )

@@ -100,8 +100,25 @@ def _v3(db: peewee.SqliteDatabase) -> None:
     db.execute_sql("ALTER TABLE receipts DROP COLUMN fiscal_doc")
 
 
+#: Receipt columns added by v4: the cashier (FFD 1021 / 1203), printed again from the columns like the rest.
+V4_RECEIPT_COLUMNS = (
+    ("cashier_name", "VARCHAR(64)"),
+    ("cashier_inn", "VARCHAR(12)"),
+)
+
+
+def _v4(db: peewee.SqliteDatabase) -> None:
+    """Cash in / cash out: ``cash_operations``, journaled before the KKT hears of one (fiscal/cash.py);
+    the receipt's cashier columns (null on older receipts: they were sent without one)."""
+    db.create_tables([models.CashOperation])
+    columns = {c.name for c in db.get_columns("receipts")}
+    for name, sql_type in V4_RECEIPT_COLUMNS:
+        if name not in columns:  # a receipts table created by this code's models has them already
+            db.execute_sql(f'ALTER TABLE receipts ADD COLUMN "{name}" {sql_type}')
+
+
 #: Upgrade steps in order; step ``i`` brings the schema from version ``i`` to ``i + 1``.
-STEPS: list[Callable[[peewee.SqliteDatabase], None]] = [_v1, _v2, _v3]
+STEPS: list[Callable[[peewee.SqliteDatabase], None]] = [_v1, _v2, _v3, _v4]
 VERSION = len(STEPS)
 
 

@@ -203,11 +203,11 @@ def accepting() -> bool:
         return False
 
 
-def check_accepting() -> None:
-    """Raise ``StorageFull`` (507) unless a new receipt may be journaled."""
+def check_accepting(action: str = "the receipt was not accepted: ring it again once space is freed") -> None:
+    """Raise ``StorageFull`` (507) unless a new receipt (or cash operation) may be journaled."""
     if not accepting():
         free, where = _free_now()
-        raise StorageFull(free, where, "the receipt was not accepted: ring it again once space is freed")
+        raise StorageFull(free, where, action)
 
 
 def retry_once_if_full(write: Callable[[], T]) -> T:

@@ -19,7 +19,14 @@ from kkt_adapter.buffer import journal
 from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.config import ReceiptConfig
 from kkt_adapter.fiscal import request as receipt_request
-from kkt_adapter.kkt.types import Correction, FiscalItem, FiscalReceipt, FiscalResult, SettlementKind
+from kkt_adapter.kkt.types import (
+    Cashier,
+    Correction,
+    FiscalItem,
+    FiscalReceipt,
+    FiscalResult,
+    SettlementKind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,8 @@ def typed_columns(fiscal: FiscalReceipt) -> tuple[dict[str, Any], list[dict[str,
         "correction_type": correction.correction_type if correction else None,
         "correction_basis_date": correction.basis_date.isoformat() if correction else None,
         "correction_basis_number": correction.basis_number if correction else None,
+        "cashier_name": fiscal.cashier.name if fiscal.cashier else None,
+        "cashier_inn": fiscal.cashier.inn if fiscal.cashier else None,
     }
     lines = [
         {
@@ -100,6 +109,7 @@ def fiscal_receipt(receipt: Receipt, cfg: ReceiptConfig) -> FiscalReceipt:
         buyer_contact=receipt.buyer_contact,
         correction=correction,
         text=f"Чек {receipt.id}",
+        cashier=Cashier(receipt.cashier_name, receipt.cashier_inn) if receipt.cashier_name else None,
     )
 
 

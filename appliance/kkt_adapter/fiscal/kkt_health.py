@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,9 @@ class KktHealthSnapshot:
     since: float  # unix time the state was entered
     last_ok_at: float | None
     checked_at: float  # unix time of the last exchange that set this state
+    # Whether a shift is open, as the KKT said last (short status, shift open / Z report); None until the
+    # KKT was asked. Kept through link failures: the shift does not change while nobody can talk to it.
+    shift_open: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -32,7 +35,12 @@ class KktHealth:
             now = time.time()
             last_ok = now if state == "ok" else self._snap.last_ok_at
             since = self._snap.since if state == self._snap.state else now
-            self._snap = KktHealthSnapshot(state, detail, since, last_ok, now)
+            self._snap = KktHealthSnapshot(state, detail, since, last_ok, now, self._snap.shift_open)
+
+    def note_shift(self, shift_open: bool) -> None:
+        """Record the shift state the KKT just reported (or that a shift open / Z report just made)."""
+        with self._lock:
+            self._snap = replace(self._snap, shift_open=bool(shift_open))
 
     def snapshot(self) -> KktHealthSnapshot:
         with self._lock:

@@ -24,7 +24,7 @@ from kkt_adapter.fiscal.reconcile import Reconciler
 from kkt_adapter.fiscal.session import PAPER_OUT, SHIFT_EXPIRED, DeviceSession
 from kkt_adapter.fiscal.shifts import Shifts
 from kkt_adapter.kkt.errors import KktDeviceError, KktError, KktTimeout
-from kkt_adapter.kkt.types import DocumentType, FiscalResult, FnStatus
+from kkt_adapter.kkt.types import Cashier, DocumentType, FiscalResult, FnStatus
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +144,10 @@ class ReceiptPrinter:
         finally:
             session.lock.release()
 
-    def _ready_for_receipt(self) -> FnStatus:
+    def _ready_for_receipt(self, cashier: Cashier | None) -> FnStatus:
         device = self.session.device
         status = device.short_status()
+        self.session.health.note_shift(status.shift_open)
         if status.paper_out:
             raise _NotReady(*PAPER_OUT)
         if status.shift_expired:
@@ -159,14 +160,14 @@ class ReceiptPrinter:
         if not status.shift_open and not fn.shift_open:
             if not self.cfg.kkt.auto_open_shift:
                 raise _NotReady("shift_closed", "no shift is open and automatic shift opening is off")
-            self.shifts.open_locked()
+            self.shifts.open_locked(cashier)  # the receipt's cashier opens the shift
             fn = device.fn_status()
         return fn
 
     def _print_locked(self, receipt: Receipt) -> None:
         fiscal = fiscal_receipt(receipt, self.cfg.receipt)
         try:
-            fn = self._ready_for_receipt()
+            fn = self._ready_for_receipt(fiscal.cashier)
         except _NotReady as exc:
             self.session.health.set(exc.state, exc.detail)
             journal.note_waiting(receipt.id, exc.detail)  # stays accepted; printed once the KKT is ready

@@ -1,4 +1,5 @@
-"""Validation of ``POST /v1/kkt/receipt`` bodies into a ``FiscalReceipt`` (nothing is journaled on failure).
+"""Validation of ``POST /v1/kkt/receipt`` bodies into a ``FiscalReceipt`` (nothing is journaled on failure),
+and of the optional ``{"cashier": ...}`` body of the shift and report requests.
 
 Money arrives as JSON numbers or decimal strings in roubles with at most two decimals and is converted
 to integer kopecks through ``Decimal`` (never through float arithmetic).
@@ -14,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from kkt_adapter.config import Config
-from kkt_adapter.kkt.types import VAT_CODES, Correction, FiscalItem, FiscalReceipt, SettlementKind
+from kkt_adapter.kkt.types import VAT_CODES, Cashier, Correction, FiscalItem, FiscalReceipt, SettlementKind
 from kkt_adapter.refusal import Refusal
 
 MAX_NAME = 128  # tag 1030 length limit (FFD 1.2)
@@ -31,6 +32,7 @@ TOP_FIELDS = {
     "buyer_contact",
     "original_receipt_id",
     "correction",
+    "cashier",
 }
 ITEM_FIELDS = {
     "name",
@@ -54,6 +56,9 @@ PRINTABLE = frozenset(
     for ch in bytes(range(0x20, 0x100)).decode("cp1251", errors="replace")
     if ch not in "\ufffd\x7f\xa0\xad"
 )
+MAX_CASHIER_NAME = 64  # tag 1021 length limit
+CASHIER_FIELDS = {"name", "inn"}
+CASHIER_INN = re.compile(r"[0-9]{12}")  # tag 1203: a person's INN, 12 ASCII digits (fullmatch: no "\n")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9]{10,15}$")  # ASCII digits only: Python's \d also matches non-Latin digits
 
@@ -106,6 +111,32 @@ def _money(value: Any, where: str, errors: list[FieldError], *, allow_zero: bool
         errors.append(FieldError(where, "must be positive" if not allow_zero else "must not be negative"))
         return None
     return int(amount * 100)
+
+
+def cashier(raw: Any, errors: list[FieldError], where: str = "cashier") -> Cashier | None:
+    """The optional ``cashier`` object ``{"name", "inn"}``; None when absent (null) or invalid."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        errors.append(FieldError(where, 'must be an object {"name": ..., "inn": ...}'))
+        return None
+    before = len(errors)
+    _unknown(raw, CASHIER_FIELDS, f"{where}.", errors)
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append(FieldError(f"{where}.name", "required, a non-empty string"))
+    elif len(name.strip()) > MAX_CASHIER_NAME:
+        errors.append(
+            FieldError(f"{where}.name", f"{len(name.strip())} characters, at most {MAX_CASHIER_NAME}")
+        )
+    elif (bad := _unprintable(name)) is not None:
+        errors.append(FieldError(f"{where}.name", bad))
+    inn = raw.get("inn")
+    if inn is not None and not (isinstance(inn, str) and CASHIER_INN.fullmatch(inn)):
+        errors.append(FieldError(f"{where}.inn", "the cashier's INN: 12 digits"))
+    if len(errors) > before:
+        return None
+    return Cashier(name=name.strip(), inn=inn)
 
 
 def _int_choice(value: Any, where: str, allowed: range | dict, errors: list[FieldError]) -> int | None:
@@ -329,6 +360,7 @@ def validate(
         or _unprintable(contact) is not None
     ):
         errors.append(FieldError("buyer_contact", "a phone number (+79991234567) or an e-mail address"))
+    who = cashier(body.get("cashier"), errors)
     original = body.get("original_receipt_id")
     if original is not None:
         try:
@@ -374,6 +406,33 @@ def validate(
             taxation_system=taxation,
             buyer_contact=contact,
             correction=correction,
+            cashier=who,
         ),
         original_receipt_id=original,
     )
+
+
+class InvalidShiftRequest(InvalidReceipt):
+    """The body of a shift open / close or X report request is invalid; ``errors`` lists every field."""
+
+    code = "invalid_shift_request"
+
+
+SHIFT_FIELDS = {"cashier"}
+
+
+def validate_shift(body: Any) -> Cashier | None:
+    """The optional body ``{"cashier": {...}}`` of a shift open / close or X report (``None``: no body).
+
+    Returns the cashier (tags 1021 / 1203) or None; ``InvalidShiftRequest`` listing every field at fault.
+    """
+    if body is None:
+        return None
+    if not isinstance(body, dict):
+        raise InvalidShiftRequest([FieldError("$", "the body must be a JSON object")])
+    errors: list[FieldError] = []
+    _unknown(body, SHIFT_FIELDS, "", errors)
+    who = cashier(body.get("cashier"), errors)
+    if errors:
+        raise InvalidShiftRequest(errors)
+    return who

@@ -3,8 +3,8 @@
 ``submit`` journals a receipt under its idempotency key (fsync, before the KKT hears of it) and drives it
 as far as it can go now; the work itself is done by one part per job, all sharing one ``DeviceSession``
 (the only owner of the port): ``ReceiptPrinter`` (printing), ``Reconciler`` (doubts), ``Shifts`` (shift,
-X/Z, FN status) and ``OfdRelay`` (FN documents and OFD acks). The methods below are the adapter's use of
-them (web views, background loops, drain).
+X/Z, FN status), ``OfdRelay`` (FN documents and OFD acks) and ``CashDesk`` (cash in / cash out). The
+methods below are the adapter's use of them (web views, background loops, drain).
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from kkt_adapter.buffer.models import Receipt
 from kkt_adapter.config import Config
 from kkt_adapter.fiscal import fn_watch
 from kkt_adapter.fiscal import request as receipt_request
+from kkt_adapter.fiscal.cash import CashDesk
 from kkt_adapter.fiscal.document import typed_columns
 from kkt_adapter.fiscal.printer import ReceiptPrinter
 from kkt_adapter.fiscal.reconcile import Reconciler
 from kkt_adapter.fiscal.relay import OfdRelay
 from kkt_adapter.fiscal.session import DeviceSession
-from kkt_adapter.fiscal.shifts import Shifts
+from kkt_adapter.fiscal.shifts import ShiftClosed, Shifts, XReport
 from kkt_adapter.kkt.interface import FiscalDevice
-from kkt_adapter.kkt.types import ShiftReport
+from kkt_adapter.kkt.types import Cashier, ShiftReport
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class FiscalService:
             cfg, self.session, self.reconciler, self.shifts, on_print or (lambda status, seconds: None)
         )
         self.ofd_relay = OfdRelay(self.session, cfg.fn_watch)
+        self.cash = CashDesk(cfg, self.session, self.reconciler, self.shifts)
         self.health = self.session.health
         self.device_lock = self.session.lock
 
@@ -142,16 +144,19 @@ class FiscalService:
         with self.session.lock:
             self.session.ensure_open()
             self.reconciler.reconcile_all()
+            self.cash.settle()
         return {"printed": self.printer.print_waiting()}
 
-    def open_shift(self) -> ShiftReport:
-        return self.shifts.open_shift()
+    def open_shift(self, cashier: Cashier | None = None) -> ShiftReport:
+        return self.shifts.open_shift(cashier)
 
-    def x_report(self) -> int | None:
-        return self.shifts.x_report()
+    def x_report(self, cashier: Cashier | None = None) -> XReport:
+        return self.shifts.x_report(cashier)
 
-    def z_report(self) -> ShiftReport:
-        return self.shifts.z_report()
+    def z_report(self, cashier: Cashier | None = None) -> ShiftClosed:
+        with self.session.lock:
+            self.cash.settle()  # cash operations in doubt belong to the shift this report closes
+            return self.shifts.z_report(cashier)
 
     def fn_info(self) -> dict[str, Any]:
         return self.shifts.fn_info()

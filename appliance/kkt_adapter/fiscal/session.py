@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from kkt_adapter.fiscal.kkt_health import KktHealth
 from kkt_adapter.kkt.errors import KktDeviceError, KktError, KktLinkError, KktTimeout
 from kkt_adapter.kkt.interface import FiscalDevice
+from kkt_adapter.kkt.types import ShortStatus
 
 #: Health texts of the KKT states that block a receipt but not the link (also used by the printer).
 PAPER_OUT = ("paper_out", "no paper in the KKT")
@@ -78,11 +79,16 @@ class DeviceSession:
         try:
             with self.lock:
                 status = self.ensure_open().short_status()
-            if status.paper_out:
-                self.health.set(*PAPER_OUT)
-            elif status.shift_expired:
-                self.health.set(*SHIFT_EXPIRED)
-            else:
-                self.health.set("ok", "")
+            self.note_status(status)
         except KktError as exc:
             self.note_error(exc)
+
+    def note_status(self, status: ShortStatus) -> None:
+        """The health and the shift state from a short status the KKT just answered."""
+        self.health.note_shift(status.shift_open)
+        if status.paper_out:
+            self.health.set(*PAPER_OUT)
+        elif status.shift_expired:
+            self.health.set(*SHIFT_EXPIRED)
+        else:
+            self.health.set("ok", "")

@@ -39,3 +39,7 @@ class KktDeviceError(KktError):
         # False when the device refuses *this document's data* (retrying cannot help); True when the
         # device state is the problem (paper, shift, FN block) and the same receipt will print later.
         self.retryable = retryable
+
+
+class KktInsufficientCash(KktDeviceError):
+    """The device refused a cash out larger than the cash in its drawer: nothing was recorded."""

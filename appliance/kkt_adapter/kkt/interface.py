@@ -6,6 +6,9 @@ from abc import ABC, abstractmethod
 from datetime import date
 
 from kkt_adapter.kkt.types import (
+    CashCounters,
+    CashDocument,
+    Cashier,
     DeviceInfo,
     FiscalReceipt,
     FiscalResult,
@@ -39,13 +42,15 @@ class FiscalDevice(ABC):
     def device_info(self) -> DeviceInfo: ...
 
     @abstractmethod
-    def open_shift(self) -> ShiftReport: ...
+    def open_shift(self, cashier: Cashier | None = None) -> ShiftReport:
+        """Open a shift; the shift open report carries the cashier (tags 1021 / 1203) when given."""
 
     @abstractmethod
     def x_report(self) -> None: ...
 
     @abstractmethod
-    def z_report(self) -> ShiftReport: ...
+    def z_report(self, cashier: Cashier | None = None) -> ShiftReport:
+        """Close the shift (Z report); the shift close report carries the cashier when given."""
 
     @abstractmethod
     def fiscalize(self, receipt: FiscalReceipt) -> FiscalResult:
@@ -54,6 +59,25 @@ class FiscalDevice(ABC):
     @abstractmethod
     def cancel_receipt(self) -> None:
         """Cancel the receipt currently open in the device (no-op error if none is open)."""
+
+    # --- cash in / cash out (not fiscal documents: the FN signs nothing, the KKT counts and prints them)
+
+    @abstractmethod
+    def cash_in(self, amount: int) -> CashDocument:
+        """Record ``amount`` kopecks put into the drawer. On KktTimeout it may or may not be recorded: the
+        caller compares ``cash_counters()`` with the ones read before, never sends it again blindly."""
+
+    @abstractmethod
+    def cash_out(self, amount: int) -> CashDocument:
+        """Record ``amount`` kopecks taken from the drawer; ``KktInsufficientCash`` when the drawer holds
+        less. On KktTimeout: as ``cash_in``."""
+
+    @abstractmethod
+    def cash_counters(self) -> CashCounters: ...
+
+    @abstractmethod
+    def cash_in_drawer(self) -> int:
+        """Kopecks in the drawer as the KKT counts them (cash sales and cash in less refunds and cash out)."""
 
     @abstractmethod
     def fn_status(self) -> FnStatus: ...

@@ -1,6 +1,7 @@
 """Shtrih-M FiscalDevice: turns the vendor-neutral calls of kkt/interface.py into protocol v1 commands.
 
-One command at a time through ``ShtrihExchange``; a receipt's commands come from ``shtrih_receipt``.
+One command at a time through ``ShtrihExchange``; a receipt's commands come from ``shtrih_receipt``, cash in /
+cash out and their counters from ``shtrih_cash``, shift open and the X / Z reports from ``shtrih_shift``.
 Read-only commands may be re-sent by the link after a timeout; everything else raises KktTimeout, and the
 caller must reconcile with FF01 (last FD) / FF0A before deciding to print again.
 """
@@ -10,33 +11,33 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from kkt_adapter.kkt.errors import KktDeviceError, KktError, KktProtocolError, KktTimeout
+from kkt_adapter.kkt.errors import KktDeviceError, KktError, KktProtocolError
 from kkt_adapter.kkt.interface import FiscalDevice
 from kkt_adapter.kkt.link import DEFAULT_BAUD
+from kkt_adapter.kkt.shtrih_cash import ShtrihCash
 from kkt_adapter.kkt.shtrih_documents import found_document
 from kkt_adapter.kkt.shtrih_exchange import ShtrihExchange
 from kkt_adapter.kkt.shtrih_receipt import RECEIPT_TYPE, receipt_plan
+from kkt_adapter.kkt.shtrih_shift import ShtrihShift
 from kkt_adapter.kkt.types import (
     DeviceInfo,
-    DocumentType,
     FiscalReceipt,
     FiscalResult,
     FnExpiry,
     FnStatus,
     FoundDocument,
     OfdStatus,
-    ShiftReport,
     ShortStatus,
     Timeouts,
 )
 from kkt_adapter.shtrih import commands as cmd
-from kkt_adapter.shtrih.codec import CodecError
 
 log = logging.getLogger(__name__)
 
 
-class ShtrihDriver(FiscalDevice):
-    """Shtrih-M protocol v1 over a serial port (or a pseudo-terminal from the emulator)."""
+class ShtrihDriver(ShtrihCash, ShtrihShift, FiscalDevice):
+    """Shtrih-M protocol v1 over a serial port (or a pseudo-terminal from the emulator); cash in / cash out
+    come from ``ShtrihCash``, the shift and its reports from ``ShtrihShift``."""
 
     def __init__(
         self,
@@ -123,42 +124,6 @@ class ShtrihDriver(FiscalDevice):
 
     def find_document(self, fd_number: int) -> FoundDocument:
         return found_document(self._call(cmd.FIND_DOCUMENT, fd_number=fd_number), fd_number)
-
-    # ---- shift -----------------------------------------------------------------------------------
-
-    def open_shift(self) -> ShiftReport:
-        self._call(cmd.OPEN_SHIFT)
-        return self._last_shift_report(cmd.OPEN_SHIFT, DocumentType.SHIFT_OPEN)
-
-    def x_report(self) -> None:
-        self._call(cmd.X_REPORT)
-
-    def z_report(self) -> ShiftReport:
-        self._call(cmd.Z_REPORT)
-        return self._last_shift_report(cmd.Z_REPORT, DocumentType.SHIFT_CLOSE)
-
-    def _last_shift_report(self, done: cmd.Command, expected: DocumentType) -> ShiftReport:
-        """Read back the report just signed: FF01 gives its FD number, FF0A its shift number and sign.
-
-        The report itself succeeded, so a failed read-back is reported as KktTimeout (reconcile), never as an
-        error that would mean "not executed".
-        """
-        try:
-            last_fd = self.fn_status().last_fd
-            a = self._call(cmd.FIND_DOCUMENT, fd_number=last_fd)
-            if a["document_type"] != expected:
-                raise KktProtocolError(
-                    f"last FD {last_fd} has type {a['document_type']}, not {int(expected)}"
-                )
-            d = cmd.FOUND_SHIFT.unpack(a["data"])
-        except (KktError, CodecError) as exc:
-            raise KktTimeout(f"{done.name} done but its read-back failed: {exc}", command=done.code) from exc
-        return ShiftReport(
-            fd_number=last_fd,
-            shift_number=d["shift_number"],
-            issued_at=d["issued_at"],
-            fiscal_sign=d["fiscal_sign"],
-        )
 
     # ---- receipts --------------------------------------------------------------------------------
 

@@ -1,12 +1,13 @@
-"""How a FiscalReceipt becomes Shtrih-M commands: 8D opens, then FF0C document TLVs (1008, 1173/1174),
-per item FF4D (2108) and FF46, and FF45 closes with the payments. Pure: no device, no I/O.
+"""How a FiscalReceipt becomes Shtrih-M commands: 8D opens, then FF0C document TLVs (1008, 1021/1203,
+1173/1174), per item FF4D (2108) and FF46, and FF45 closes with the payments. Pure: no device, no I/O.
+The cashier's tags are the same FF0C TLVs in a shift open / close report (``cashier_tlvs``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kkt_adapter.kkt.types import VAT_CODES, FiscalItem, FiscalReceipt, SettlementKind
+from kkt_adapter.kkt.types import VAT_CODES, Cashier, FiscalItem, FiscalReceipt, SettlementKind
 from kkt_adapter.shtrih import codec
 from kkt_adapter.shtrih import commands as cmd
 from kkt_adapter.shtrih.codec import CodecError
@@ -27,6 +28,8 @@ PAYMENT_CASH = 0  # FF45 payment slot of tag 1031
 PAYMENT_ELECTRONIC = 1  # FF45 payment slot of tag 1081
 
 TAG_BUYER_CONTACT = 1008
+TAG_CASHIER_NAME = 1021
+TAG_CASHIER_INN = 1203
 TAG_CORRECTION_TYPE = 1173
 TAG_CORRECTION_BASIS = 1174
 TAG_BASIS_DATE = 1178
@@ -53,6 +56,7 @@ def receipt_plan(receipt: FiscalReceipt, password: int) -> list[tuple[cmd.Comman
             plan.append(
                 (cmd.TLV_TO_DOCUMENT, {"tlv": codec.tlv_string(TAG_BUYER_CONTACT, receipt.buyer_contact)})
             )
+        plan += [(cmd.TLV_TO_DOCUMENT, {"tlv": tlv}) for tlv in cashier_tlvs(receipt.cashier)]
         for item in receipt.items:
             plan.append((cmd.TLV_TO_OPERATION, {"tlv": codec.tlv_byte(TAG_MEASURE_UNIT, item.measure_unit)}))
             plan.append((cmd.OPERATION_V2, item_values(receipt.kind, item)))
@@ -66,6 +70,17 @@ def receipt_plan(receipt: FiscalReceipt, password: int) -> list[tuple[cmd.Comman
     except CodecError as exc:
         raise ValueError(f"receipt cannot be encoded: {exc}") from exc
     return plan
+
+
+def cashier_tlvs(cashier: Cashier | None) -> list[bytes]:
+    """FF0C TLVs of the cashier: 1021 (name, cp1251) and 1203 (INN, 12 characters) when known; CodecError
+    when the name cannot be encoded (the validator admits only what the KKT prints)."""
+    if cashier is None:
+        return []
+    tlvs = [codec.tlv_string(TAG_CASHIER_NAME, cashier.name)]
+    if cashier.inn:
+        tlvs.append(codec.tlv_string(TAG_CASHIER_INN, cashier.inn))
+    return tlvs
 
 
 def item_values(kind: SettlementKind, item: FiscalItem) -> dict[str, Any]:

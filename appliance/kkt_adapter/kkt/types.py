@@ -79,6 +79,15 @@ class Correction:
 
 
 @dataclass(frozen=True)
+class Cashier:
+    """Who carried out the operation: tag 1021 (the cashier's name and position, at most 64 characters the
+    KKT prints) and tag 1203 (the cashier's INN, 12 digits; None when the POS does not know it)."""
+
+    name: str
+    inn: str | None = None
+
+
+@dataclass(frozen=True)
 class FiscalReceipt:
     """A receipt to fiscalize: what the driver turns into 8D / FF0C / FF4D / FF46 / FF45."""
 
@@ -90,6 +99,7 @@ class FiscalReceipt:
     buyer_contact: str | None = None  # tag 1008: phone or e-mail for an e-receipt
     correction: Correction | None = None  # present = correction receipt (FFD type 31)
     text: str = ""  # non-fiscal line printed at the end (we print the receipt id)
+    cashier: Cashier | None = None  # tags 1021 / 1203
 
     @property
     def total(self) -> int:
@@ -104,6 +114,37 @@ class FiscalResult:
     fiscal_sign: int  # tag 1077
     issued_at: datetime  # tag 1012
     change: int = 0  # kopecks
+
+
+class CashKind(enum.Enum):
+    """A cash movement that is not a sale: cash in (внесение) or cash out (выплата, изъятие)."""
+
+    IN = "in"
+    OUT = "out"
+
+
+@dataclass(frozen=True)
+class CashDocument:
+    """What the KKT answered to a cash in / cash out (Shtrih-M 50 / 51)."""
+
+    document_number: int  # the document's through number (wraps at CashCounters.modulus)
+
+
+@dataclass(frozen=True)
+class CashCounters:
+    """Counters of the KKT that move with every cash document: read before one is sent, and again to decide
+    after a lost answer whether it was recorded (Shtrih-M operation registers 152, 155, 156)."""
+
+    document_number: int  # through number of the last document of any kind
+    cash_in_number: int  # running number of cash-in documents
+    cash_out_number: int  # running number of cash-out documents
+    modulus: int = 1 << 16  # the counters wrap at this value (2-byte registers)
+
+    def number(self, kind: CashKind) -> int:
+        return self.cash_in_number if kind is CashKind.IN else self.cash_out_number
+
+    def next(self, value: int) -> int:
+        return (value + 1) % self.modulus
 
 
 @dataclass(frozen=True)

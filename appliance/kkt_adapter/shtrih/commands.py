@@ -55,6 +55,7 @@ KINDS: dict[str, _Kind] = {
     "u8": _Kind(1, lambda v, _s: codec.encode_uint(v, 1), codec.decode_uint),
     "u16": _Kind(2, lambda v, _s: codec.encode_uint(v, 2), codec.decode_uint),
     "u32": _Kind(4, lambda v, _s: codec.encode_uint(v, 4), codec.decode_uint),
+    "u48": _Kind(6, lambda v, _s: codec.encode_uint(v, 6), codec.decode_uint),  # money register (1A)
     "money": _Kind(5, lambda v, _s: codec.encode_money(v), codec.decode_money),
     "qty": _Kind(6, lambda v, _s: codec.encode_quantity(v), codec.decode_quantity),
     "date": _Kind(3, lambda v, _s: codec.encode_date(v), codec.decode_date),
@@ -193,6 +194,10 @@ DEVICE_TYPE = Command(
 OPEN_SHIFT = Command(0xE0, "open shift", _EMPTY, _OPERATOR, prints=True)
 X_REPORT = Command(0x40, "X report", _EMPTY, _OPERATOR, prints=True)
 Z_REPORT = Command(0x41, "Z report (close shift)", _EMPTY, _OPERATOR, prints=True)
+#: FF41 / FF42 start the FN's shift open / shift close report, so that FF0C can put document tags into it
+#: (the cashier, 1021 / 1203) before E0 / 41 signs it. Nothing is signed or printed by them.
+BEGIN_OPEN_SHIFT = Command(0xFF41, "begin shift open report", _EMPTY, _EMPTY)
+BEGIN_CLOSE_SHIFT = Command(0xFF42, "begin shift close report", _EMPTY, _EMPTY)
 OPEN_RECEIPT = Command(
     0x8D,
     "open receipt",
@@ -240,6 +245,38 @@ CLOSE_RECEIPT_V2 = Command(
     ),
     prints=True,
 )
+
+# ---- cash in / cash out (внесение / выплата) and the registers that count them ---------------------
+#: 50 / 51 answer: the operator and the document's through number (2 bytes: it wraps at 65536).
+_CASH_DOCUMENT = Layout(Field("operator", "u8"), Field("document_number", "u16"))
+CASH_IN = Command(0x50, "cash in", Layout(Field("amount", "money")), _CASH_DOCUMENT, prints=True)
+CASH_OUT = Command(0x51, "cash out", Layout(Field("amount", "money")), _CASH_DOCUMENT, prints=True)
+READ_MONEY_REGISTER = Command(
+    0x1A,
+    "read money register",
+    Layout(Field("register", "u8")),
+    Layout(Field("operator", "u8"), Field("value", "u48")),  # kopecks
+    read_only=True,
+)
+READ_OPERATION_REGISTER = Command(
+    0x1B,
+    "read operation register",
+    Layout(Field("register", "u8")),
+    Layout(Field("operator", "u8"), Field("value", "u16")),
+    read_only=True,
+)
+#: Money registers (1A), kopecks: cash in the drawer, cash in / cash out totals of the shift.
+MONEY_CASH_IN_DRAWER = 241
+MONEY_CASH_IN_TOTAL = 242
+MONEY_CASH_OUT_TOTAL = 243
+#: Operation registers (1B): the document through number; cash ins / cash outs in the shift; the running
+#: numbers of cash-in and cash-out documents (not reset by the Z report).
+OPERATION_DOCUMENT_NUMBER = 152
+OPERATION_CASH_IN_COUNT = 153
+OPERATION_CASH_OUT_COUNT = 154
+OPERATION_CASH_IN_NUMBER = 155
+OPERATION_CASH_OUT_NUMBER = 156
+
 FN_STATUS = Command(
     0xFF01,
     "FN status",
@@ -337,12 +374,18 @@ COMMANDS: dict[int, Command] = {
         OPEN_SHIFT,
         X_REPORT,
         Z_REPORT,
+        BEGIN_OPEN_SHIFT,
+        BEGIN_CLOSE_SHIFT,
         OPEN_RECEIPT,
         CANCEL_RECEIPT,
         OPERATION_V2,
         TLV_TO_OPERATION,
         TLV_TO_DOCUMENT,
         CLOSE_RECEIPT_V2,
+        CASH_IN,
+        CASH_OUT,
+        READ_MONEY_REGISTER,
+        READ_OPERATION_REGISTER,
         FN_STATUS,
         FN_EXPIRY,
         OFD_STATUS,

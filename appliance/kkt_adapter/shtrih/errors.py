@@ -27,6 +27,7 @@ BAD_PARAMETERS = 0x33
 COMMAND_NOT_SUPPORTED = 0x37
 SHIFT_NOT_OPEN = 0x3D
 PAYMENT_LESS_THAN_TOTAL = 0x45
+INSUFFICIENT_CASH = 0x46  # a cash out (or cash refund) larger than the cash in the drawer
 RECEIPT_OPEN = 0x4A
 ELECTRONIC_OVER_TOTAL = 0x4D
 SHIFT_OVER_24H = 0x4E
@@ -64,7 +65,7 @@ MESSAGES: dict[int, str] = {
     COMMAND_NOT_SUPPORTED: "command not supported by this model",
     SHIFT_NOT_OPEN: "shift is not open, operation impossible",
     PAYMENT_LESS_THAN_TOTAL: "sum of all payments is less than the receipt total",
-    0x46: "not enough cash in the till",
+    INSUFFICIENT_CASH: "not enough cash in the till",
     0x49: "operation impossible in an open receipt of this type",
     RECEIPT_OPEN: "a receipt is open, operation impossible",
     0x4B: "receipt buffer overflow",

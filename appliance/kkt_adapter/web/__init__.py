@@ -24,6 +24,8 @@ def create_app(
     """
     from kkt_adapter.web import (
         buffer_api,
+        cash,
+        cors,
         drain_api,
         errors,
         health,
@@ -44,9 +46,10 @@ def create_app(
     app.extensions["kkt"] = runtime
     errors.init_app(app)
     metrics.init_app(app, runtime)
-    for bp in (receipts.bp, shift.bp, buffer_api.bp, health.bp, sync_api.bp, drain_api.bp):
+    for bp in (receipts.bp, cash.bp, shift.bp, buffer_api.bp, health.bp, sync_api.bp, drain_api.bp):
         app.register_blueprint(bp)
     listeners.init_app(app, cfg.http)
+    cors.init_app(app, cfg.http)  # after the blueprints (it reads their routes) and the listener check
     if start_background:
         runtime.start_background()
     return app

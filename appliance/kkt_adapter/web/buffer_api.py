@@ -1,10 +1,16 @@
-"""``GET /v1/kkt/buffer/status``: the owner's plan's fields plus what an operator needs to act."""
+"""``GET /v1/kkt/buffer/status``: the owner's plan's fields plus what an operator and the POS need to act.
+
+Polled by every POS every few seconds, so it never talks to the KKT: everything comes from one
+``TillStatus`` snapshot (the buffer's counts, the KKT state and shift as last reported, the FN backlog as
+last read).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
 from kkt_adapter.buffer import events
+from kkt_adapter.status import till_view
 
 bp = Blueprint("buffer", __name__, url_prefix="/v1/kkt/buffer")
 
@@ -25,6 +31,7 @@ def status_dict(runtime) -> dict:
         "dlq_size": st.dlq_size,
         "oldest_pending_age_seconds": st.oldest_pending_age_seconds,
         "hlc": str(events.current_hlc()),
+        **till_view(snap),
     }
 
 

@@ -38,6 +38,8 @@ PROBLEMS: dict[str, Spec] = {
     "admin_disabled": Spec(403, "Admin API disabled"),
     "receipt_not_found": Spec(404, "Receipt not found"),
     "not_on_metrics_listener": Spec(404, "Not served on the metrics listener"),
+    # a browser page of an origin not in [http] cors_origins (web/cors.py): preflight or state-changing call
+    "cors_origin_denied": Spec(403, "Origin not allowed"),
     # --- werkzeug's own errors (routing, methods); titles are werkzeug's names
     "bad_request": Spec(400, "Bad Request"),
     "forbidden": Spec(403, "Forbidden"),
@@ -61,6 +63,11 @@ PROBLEMS: dict[str, Spec] = {
     # --- shifts and reports (fiscal/service.py)
     "shift_already_open": Spec(409, "Operation not possible now"),
     "shift_not_open": Spec(409, "Operation not possible now"),
+    "invalid_shift_request": Spec(422, "Invalid shift request"),
+    # --- cash in / cash out (fiscal/cash_request.py, fiscal/cash.py)
+    "invalid_cash_operation": Spec(422, "Invalid cash operation"),
+    # 409: the drawer holds less than the cash out asks for; final for this key (replayed)
+    "insufficient_cash": Spec(409, "Not enough cash in the drawer"),
     # --- the KKT (KKT_ERRORS)
     "kkt_refused": Spec(409, "The KKT refused"),
     "kkt_timeout": Spec(504, "The KKT did not answer"),

@@ -199,6 +199,13 @@ class Metrics:
             ["pos_id", "outcome"],
             registry=self.registry,
         )
+        self.cash_operations = Counter(
+            "kkt_cash_operations_total",
+            "Cash in / cash out requests by kind and answer (done, insufficient_cash, replayed, failed, "
+            "in_doubt)",
+            ["pos_id", "kind", "outcome"],
+            registry=self.registry,
+        )
         self.print_duration = Histogram(
             "kkt_print_duration_seconds",
             "Time to drive one receipt through the KKT (including reconciliation)",
@@ -210,6 +217,9 @@ class Metrics:
 
     def receipt(self, outcome) -> None:
         self.receipts.labels(self.pos_id, outcome.kind).inc()
+
+    def cash(self, kind: str, outcome: str) -> None:
+        self.cash_operations.labels(self.pos_id, kind, outcome).inc()
 
     def printed(self, fiscal_status: str, seconds: float) -> None:
         self.print_duration.labels(self.pos_id, fiscal_status).observe(seconds)

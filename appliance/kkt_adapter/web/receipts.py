@@ -22,13 +22,13 @@ log = logging.getLogger(__name__)
 bp = Blueprint("receipts", __name__, url_prefix="/v1/kkt")
 
 
-def _idempotency_key() -> str:
+def idempotency_key(
+    missing: str = "every receipt request carries an Idempotency-Key header (a UUID generated once per sale)",
+) -> str:
+    """The request's Idempotency-Key as a canonical UUID, or 400 (``missing``: what to tell the client)."""
     key = request.headers.get("Idempotency-Key")
     if not key:
-        raise Problem(
-            "idempotency_key_missing",
-            "every receipt request carries an Idempotency-Key header (a UUID generated once per sale)",
-        )
+        raise Problem("idempotency_key_missing", missing)
     try:
         return str(uuid.UUID(key.strip()))
     except ValueError:
@@ -43,7 +43,7 @@ def create_receipt() -> Response:
 
 
 def _create_receipt(runtime) -> Response:
-    key = _idempotency_key()
+    key = idempotency_key()
     body = parse_json_body()
     # Refusals (invalid_receipt, original_*, idempotency_conflict, buffer_full, storage_full) leave
     # through the error map (web/errors.py); nothing was journaled for them.

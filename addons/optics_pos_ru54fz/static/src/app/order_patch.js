@@ -1,0 +1,46 @@
+/** @odoo-module */
+// The POS order keeps the till's answer (`optics_fiscal`: status, receipt_id, fiscal_doc) through reloads
+// (it is part of the order's JSON in the browser's storage) and sends it to Odoo; the receipt shows it.
+import { patch } from "@web/core/utils/patch";
+import { Order } from "@point_of_sale/app/store/models";
+import { qrCodeSrc } from "@point_of_sale/utils";
+import { checkQr } from "@optics_pos_ru54fz/app/fiscal_receipt";
+
+patch(Order.prototype, {
+  setup() {
+    super.setup(...arguments);
+    this.optics_fiscal = this.optics_fiscal || null;
+    this.optics_buyer_contact = this.optics_buyer_contact || null;
+  },
+  init_from_JSON(json) {
+    super.init_from_JSON(...arguments);
+    this.optics_fiscal = json.optics_fiscal || null;
+    this.optics_buyer_contact = json.optics_buyer_contact || null;
+    this.fiscal_receipt_id = json.fiscal_receipt_id || json.optics_fiscal?.receipt_id || null;
+  },
+  export_as_JSON() {
+    const json = super.export_as_JSON(...arguments);
+    json.optics_fiscal = this.optics_fiscal || false;
+    json.optics_buyer_contact = this.optics_buyer_contact || false;
+    return json;
+  },
+  export_for_printing() {
+    const data = super.export_for_printing(...arguments);
+    const answer = this.optics_fiscal;
+    if (answer) {
+      const doc = answer.fiscal_doc;
+      data.optics_fiscal = {
+        status: answer.status,
+        fn: doc?.fn_number,
+        fd: doc?.fd_number,
+        fp: doc?.fiscal_sign,
+        shift: doc?.shift_number,
+        issued_at: doc?.issued_at?.replace("T", " "),
+        qr: doc ? checkQr(doc, answer.kind) : null,
+        qr_src: doc ? qrCodeSrc(checkQr(doc, answer.kind)) : null,
+        buyer_contact: this.optics_buyer_contact,
+      };
+    }
+    return data;
+  },
+});

@@ -1,0 +1,230 @@
+/** @odoo-module */
+// POS tours of fiscalization through the till (tests/test_pos_fiscal.py starts the emulator and the adapter
+// and checks the FN journal; the screens alone prove nothing).
+import { registry } from "@web/core/registry";
+import * as ProductScreen from "@point_of_sale/../tests/tours/helpers/ProductScreenTourMethods";
+import * as PaymentScreen from "@point_of_sale/../tests/tours/helpers/PaymentScreenTourMethods";
+import * as ReceiptScreen from "@point_of_sale/../tests/tours/helpers/ReceiptScreenTourMethods";
+import * as Chrome from "@point_of_sale/../tests/tours/helpers/ChromeTourMethods";
+import * as TicketScreen from "@point_of_sale/../tests/tours/helpers/TicketScreenTourMethods";
+
+const tours = registry.category("web_tour.tours");
+
+/** Frame ×1 (85.00, VAT-exempt) and case ×2 (4.50, 22 %): 94.00, paid 50 by card and 44 in cash. */
+function ringUpSplitSale() {
+  return [
+    ...ProductScreen.addOrderline("Tour Frame", "1"),
+    ...ProductScreen.addOrderline("Tour Case", "2"),
+    ...ProductScreen.clickPayButton(),
+    ...PaymentScreen.clickPaymentMethod("Bank"),
+    ...PaymentScreen.pressNumpad("5 0"),
+    ...PaymentScreen.selectedPaymentlineHas("Bank", "50.00"),
+    ...PaymentScreen.clickPaymentMethod("Cash"),
+    ...PaymentScreen.remainingIs("0.00"),
+  ];
+}
+
+function kktIs(level) {
+  return [
+    {
+      content: `the till indicator says ${level}`,
+      trigger: `.optics-kkt-status[data-level='${level}']`,
+      isCheck: true,
+    },
+  ];
+}
+
+tours.add("optics_pos_fiscal_sale", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.confirmOpeningPopup(),
+    ...kktIs("online"),
+    ...ringUpSplitSale(),
+    ...PaymentScreen.clickValidate(),
+    ...ReceiptScreen.isShown(),
+    {
+      content: "the receipt carries the FD",
+      trigger: ".optics-fiscal .optics-fd:not(:empty)",
+      isCheck: true,
+    },
+    { content: "and the FNS check QR", trigger: ".optics-fiscal-qr[data-qr*='&n=1']", isCheck: true },
+    ...ReceiptScreen.clickNextOrder(),
+  ],
+});
+
+tours.add("optics_pos_fiscal_buffered", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.confirmOpeningPopup(),
+    ...ringUpSplitSale(),
+    ...PaymentScreen.clickValidate(),
+    ...ReceiptScreen.isShown(),
+    {
+      content: "the receipt says it prints when the KKT is back",
+      trigger: ".optics-fiscal .optics-fiscal-buffered",
+      isCheck: true,
+    },
+    ...ReceiptScreen.clickNextOrder(),
+  ],
+});
+
+tours.add("optics_pos_fiscal_unreachable", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.confirmOpeningPopup(),
+    ...ringUpSplitSale(),
+    ...PaymentScreen.clickValidate(),
+    {
+      content: "the till does not answer: the order is not paid",
+      trigger: ".popup-error .modal-title:contains('The till does not answer')",
+      isCheck: true,
+    },
+    { content: "close the error", trigger: ".popup-error .button.cancel" },
+    ...PaymentScreen.isShown(),
+    ...kktIs("online"),
+    ...PaymentScreen.clickValidate(),
+    ...ReceiptScreen.isShown(),
+    { content: "printed after the retry", trigger: ".optics-fiscal .optics-fd:not(:empty)", isCheck: true },
+    ...ReceiptScreen.clickNextOrder(),
+  ],
+});
+
+tours.add("optics_pos_fiscal_buffer_full", {
+  test: true,
+  steps: () => [
+    ...ringUpSplitSale(),
+    ...PaymentScreen.clickValidate(),
+    {
+      content: "the buffer is full: sales are blocked",
+      trigger: ".popup-error:contains('offline buffer is full')",
+      isCheck: true,
+    },
+    { content: "close the error", trigger: ".popup-error .button.cancel" },
+    ...kktIs("offline"),
+    ...PaymentScreen.isShown(),
+  ],
+});
+
+/** Odoo's RPCs fail as if the network to Odoo were down (the till, on loopback, still answers). */
+function odooReachable(reachable) {
+  return [
+    {
+      content: reachable ? "Odoo is reachable again" : "Odoo becomes unreachable",
+      trigger: "body",
+      run: () => {
+        if (!window.__opticsXhrPatched) {
+          window.__opticsXhrPatched = true;
+          const open = XMLHttpRequest.prototype.open;
+          const send = XMLHttpRequest.prototype.send;
+          XMLHttpRequest.prototype.open = function (method, url) {
+            this.__opticsUrl = String(url);
+            return open.apply(this, arguments);
+          };
+          XMLHttpRequest.prototype.send = function () {
+            if (window.__opticsOdooDown && this.__opticsUrl.includes("/web/dataset/")) {
+              setTimeout(() => this.dispatchEvent(new ProgressEvent("error")));
+              return;
+            }
+            return send.apply(this, arguments);
+          };
+        }
+        window.__opticsOdooDown = !reachable;
+      },
+    },
+  ];
+}
+
+function openShiftPopup() {
+  return [
+    ...Chrome.clickMenuButton(),
+    { content: "open «KKT shift»", trigger: ".optics-shift-button" },
+    { content: "the shift popup", trigger: ".optics-shift-popup", isCheck: true },
+  ];
+}
+
+tours.add("optics_pos_fiscal_shift_offline", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.confirmOpeningPopup(),
+    ...kktIs("online"),
+    ...odooReachable(false),
+    ...openShiftPopup(),
+    { content: "X report", trigger: ".optics-shift-x" },
+    {
+      content: "X printed",
+      trigger: ".optics-shift-result.alert-success:contains('X report')",
+      isCheck: true,
+    },
+    { content: "Z report", trigger: ".optics-shift-z" },
+    {
+      content: "the shift is closed; Odoo gets the report later",
+      trigger: ".optics-shift-result.alert-success:contains('Odoo is unreachable')",
+      isCheck: true,
+    },
+    {
+      content: "one Z report waits for Odoo",
+      trigger: ".optics-shift-pending[data-count='1']",
+      isCheck: true,
+    },
+    { content: "close the popup", trigger: ".optics-shift-popup .cancel" },
+    ...odooReachable(true),
+    ...openShiftPopup(),
+    { content: "the Z report reached Odoo", trigger: ".optics-shift-pending[data-count='0']", isCheck: true },
+    { content: "close the popup", trigger: ".optics-shift-popup .cancel" },
+  ],
+});
+
+tours.add("optics_pos_fiscal_refund", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.clickRefund(),
+    ...TicketScreen.selectOrder("-0001"),
+    ...ProductScreen.pressNumpad("1"),
+    ...TicketScreen.toRefundTextContains("To Refund: 1.00"),
+    ...TicketScreen.confirmRefund(),
+    ...ProductScreen.isShown(),
+    ...ProductScreen.clickPayButton(),
+    ...PaymentScreen.clickPaymentMethod("Cash"),
+    ...PaymentScreen.clickValidate(),
+    ...ReceiptScreen.isShown(),
+    { content: "a refund receipt (n=2)", trigger: ".optics-fiscal-qr[data-qr*='&n=2']", isCheck: true },
+    ...ReceiptScreen.clickNextOrder(),
+  ],
+});
+
+tours.add("optics_pos_fiscal_correction", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.confirmOpeningPopup(),
+    ...Chrome.clickMenuButton(),
+    { content: "open «Correction receipt»", trigger: ".optics-correction-button" },
+    { content: "what was sold", trigger: ".optics-correction-name", run: "text Tour lens" },
+    { content: "amount", trigger: ".optics-correction-amount", run: "text 32.00" },
+    { content: "print", trigger: ".optics-correction-send" },
+    {
+      content: "the correction receipt is printed",
+      trigger: ".optics-correction-result.alert-success:contains('FD')",
+      isCheck: true,
+    },
+    { content: "close", trigger: ".optics-correction-popup .cancel" },
+  ],
+});
+
+tours.add("optics_pos_fiscal_cash", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.confirmOpeningPopup(),
+    ...Chrome.clickMenuButton(),
+    { content: "open Cash In/Out", trigger: "li.navbar-button:contains('Cash In/Out')" },
+    { content: "cash in", trigger: ".cash-move-popup .input-type:contains('Cash In')" },
+    { content: "amount", trigger: ".cash-move-popup input", run: "text 500" },
+    { content: "confirm", trigger: ".cash-move-popup .button.confirm" },
+    { content: "done", trigger: "body:not(:has(.cash-move-popup))", isCheck: true },
+    ...Chrome.clickMenuButton(),
+    { content: "open Cash In/Out", trigger: "li.navbar-button:contains('Cash In/Out')" },
+    { content: "cash out", trigger: ".cash-move-popup .input-type:contains('Cash Out')" },
+    { content: "amount", trigger: ".cash-move-popup input", run: "text 120" },
+    { content: "confirm", trigger: ".cash-move-popup .button.confirm" },
+    { content: "done", trigger: "body:not(:has(.cash-move-popup))", isCheck: true },
+  ],
+});
