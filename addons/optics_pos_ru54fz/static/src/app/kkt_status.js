@@ -20,7 +20,7 @@ export function statusLevel(status) {
   if (!status || status.percent_full >= 100) {
     return "offline";
   }
-  const kktReady = !status.kkt_status || status.kkt_status === "ok" || status.kkt_status === "ready";
+  const kktReady = !status.kkt_status || status.kkt_status === "ok";
   if (!kktReady || status.network_status === "offline" || status.percent_full >= WARN_PERCENT) {
     return "degraded";
   }

@@ -29,6 +29,7 @@ patch(Order.prototype, {
     const answer = this.optics_fiscal;
     if (answer) {
       const doc = answer.fiscal_doc;
+      const qr = doc ? checkQr(doc, answer.kind) : null;
       data.optics_fiscal = {
         status: answer.status,
         fn: doc?.fn_number,
@@ -36,8 +37,8 @@ patch(Order.prototype, {
         fp: doc?.fiscal_sign,
         shift: doc?.shift_number,
         issued_at: doc?.issued_at?.replace("T", " "),
-        qr: doc ? checkQr(doc, answer.kind) : null,
-        qr_src: doc ? qrCodeSrc(checkQr(doc, answer.kind)) : null,
+        qr,
+        qr_src: qr && qrCodeSrc(qr),
         buyer_contact: this.optics_buyer_contact,
       };
     }

@@ -42,7 +42,7 @@ export async function flushShiftReports(pos, orm) {
 export async function shiftAction(pos, orm, action) {
   let answer;
   try {
-    answer = await kktClient(pos).shift(action === "close" ? "close" : action, cashierTags(pos));
+    answer = await kktClient(pos).shift(action, cashierTags(pos));
   } catch (error) {
     if (!(error instanceof KktUnreachableError)) {
       throw error;
