@@ -103,6 +103,10 @@ class KktConfig:
     enq_timeout: float = 0.2
     ack_timeout: float = 0.5
     answer_timeout: float = 10.0
+    # A Shtrih-M answers a fiscal command once the FN has recorded the document and prints it afterwards;
+    # the next printing command meanwhile is refused (0x50) and sent again when the printer is done, for up
+    # to this long. 10 s covers the longest document (a busy day's Z report); longer is a jammed printer.
+    print_wait_seconds: float = 10.0
     # ENQ / frame attempts before the device is declared unreachable.
     attempts: int = 5
     # How often buffered (not yet printed) receipts are retried and the KKT state is refreshed.

@@ -42,6 +42,7 @@ def make_device(cfg: Config) -> FiscalDevice:
         ack=cfg.kkt.ack_timeout,
         answer=cfg.kkt.answer_timeout,
         attempts=cfg.kkt.attempts,
+        print_wait=cfg.kkt.print_wait_seconds,
     )
     return ShtrihDriver(cfg.kkt.port, baudrate=cfg.kkt.baudrate, password=cfg.kkt.password, timeouts=timeouts)
 

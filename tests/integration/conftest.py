@@ -2,7 +2,7 @@
 
 ``kkt_emulator`` yields an :class:`EmulatorProcess` (``.port``, ``.control``, ``.state_dir``, ``.restart()``);
 ``driver`` is an opened ShtrihDriver with short test timeouts (TEST_TIMEOUTS); ``emulator_factory`` starts
-extra or customised emulators (``emulator_factory("b", print_delay=0.2)``) and ``driver_factory`` opens more
+extra or customised emulators (``emulator_factory("b", sign_delay=0.2)``) and ``driver_factory`` opens more
 drivers. ``standins_factory(pos_id, token)`` starts the OFD and Odoo stand-ins on loopback (Odoo accepting
 that till's bearer token). Everything is stopped after the test.
 """

@@ -1,8 +1,8 @@
 """UPS drain: ``POST /v1/kkt/drain``, ``kktctl drain`` and ``appliance/ups/kkt-ups-shutdown`` (NUT's
 SHUTDOWNCMD) against the real adapter and the emulator on a pty.
 
-While a receipt is printing (emulator ``--print-delay``) a drain lets it finish, refuses the next one with
-503 ``shutting_down``, checkpoints the WAL, and logs its steps in order. The shutdown script drains, then
+While a receipt is being fiscalized (emulator ``--sign-delay``) a drain lets it finish, refuses the next one
+with 503 ``shutting_down``, checkpoints the WAL, and logs its steps in order. The shutdown script drains, then
 runs the poweroff command (a stand-in here), logging through ``logger -t kkt-ups`` (a stand-in on PATH).
 """
 
@@ -24,7 +24,7 @@ from tests.kit.devstack import BIN, AdapterProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "appliance" / "ups" / "kkt-ups-shutdown"
-PRINT_DELAY = 1.0  # seconds each printing command takes on the emulator
+SIGN_DELAY = 1.0  # seconds each printing command takes on the emulator before its answer
 DRAIN_LINES = (
     "drain: refusing new receipts",
     "drain: in-flight done",
@@ -56,7 +56,7 @@ def wal_size(adapter: AdapterProcess) -> int:
 
 @pytest.fixture
 def slow_adapter(tmp_path, emulator_factory):
-    emulator = emulator_factory(print_delay=PRINT_DELAY)
+    emulator = emulator_factory(sign_delay=SIGN_DELAY)
     proc = AdapterProcess(tmp_path / "adapter", emulator.port, pos_id=POS_ID).start()
     yield proc
     proc.stop()

@@ -457,8 +457,8 @@ def test_state_survives_restart(driver: ShtrihDriver, kkt_emulator, driver_facto
     assert drv.find_document(first.fd_number).fiscal_sign == first.fiscal_sign
 
 
-def test_print_delay_is_counted_as_busy_time(emulator_factory, driver_factory) -> None:
-    emulator = emulator_factory("slowprinter", print_delay=0.2)
+def test_sign_delay_is_counted_as_busy_time(emulator_factory, driver_factory) -> None:
+    emulator = emulator_factory("slowprinter", sign_delay=0.2)
     drv = driver_factory(emulator)
     drv.open_shift()
     before = emulator.control.stats()["busy_seconds"]
@@ -468,8 +468,40 @@ def test_print_delay_is_counted_as_busy_time(emulator_factory, driver_factory) -
     assert doc["service_seconds"] >= 0.2
 
 
+def test_printing_refuses_with_0x50_and_the_driver_sends_again_when_done(
+    emulator_factory, driver_factory
+) -> None:
+    """The answer comes once the FN has the document; the printer works on; the next receipt waits for it."""
+    emulator = emulator_factory("printing", print_delay=0.4)
+    drv = driver_factory(emulator)
+    drv.open_shift()
+    assert drv.short_status().submode == 5  # the shift report is still printing, the status is answered
+    assert drv.fn_status().shift_open  # read-only queries too
+    before = emulator.control.stats()["commands"]
+    result = drv.fiscalize(sale())
+    after = emulator.control.stats()["commands"]
+    assert after.get("8D", 0) - before.get("8D", 0) >= 2  # refused with 0x50 at least once, then sent again
+    assert after.get("10", 0) - before.get("10", 0) >= 1  # the wait polled the short status
+    (doc,) = receipts(emulator.control.journal())
+    assert doc["fd"] == result.fd_number
+    assert drv.short_status().submode == 5  # now the receipt prints
+
+
+def test_printer_busy_past_the_wait_is_a_retryable_refusal(emulator_factory, driver_factory) -> None:
+    emulator = emulator_factory("jammed", print_delay=2.0)
+    drv = driver_factory(
+        emulator, timeouts=Timeouts(enq=0.1, ack=0.3, answer=0.5, attempts=3, print_wait=0.2)
+    )
+    drv.open_shift()
+    with pytest.raises(KktDeviceError) as refused:
+        drv.fiscalize(sale())
+    assert (refused.value.code, refused.value.retryable) == (E.PREVIOUS_STILL_PRINTING, True)
+    assert receipts(emulator.control.journal()) == []  # nothing was opened, nothing fiscalized
+    assert drv.short_status().mode != 8  # no receipt left open
+
+
 def test_per_command_answer_timeout(emulator_factory, driver_factory) -> None:
-    emulator = emulator_factory("printer", print_delay=0.7)
+    emulator = emulator_factory("printer", sign_delay=0.7)
     drv = driver_factory(
         emulator, timeouts=Timeouts(enq=0.1, ack=0.3, answer=0.3, attempts=2, extra={"E0": 2.0})
     )

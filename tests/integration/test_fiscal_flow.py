@@ -324,7 +324,7 @@ def test_kkt_refusing_the_receipt_data_rejects_it_for_good(client, emulator, ser
 
 def test_a_device_condition_error_keeps_the_receipt_for_retry(client, emulator, service, new_key):
     post(client, sale_body(), new_key())
-    emulator.control.fault("refuse", command="FF45", code=0x50)  # "previous command is still printing"
+    emulator.control.fault("refuse", command="FF45", code=0x30)  # "FN: FN does not answer"
     data = post(client, sale_body(), new_key()).get_json()
     assert data["status"] == "buffered"
     assert journal.get_receipt(data["receipt_id"]).fiscal_status == "accepted"

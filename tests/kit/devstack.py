@@ -36,7 +36,8 @@ class EmulatorProcess:
         state_dir: Path,
         *,
         baud: int = 115200,
-        print_delay: float = 0.0,
+        sign_delay: float = 0.0,  # FN signing time before a printing command's answer
+        print_delay: float = 0.0,  # printer time after the answer (0x50 refusals meanwhile)
         extra: tuple[str, ...] = (),
     ):
         self.state_dir = Path(state_dir)
@@ -53,6 +54,8 @@ class EmulatorProcess:
             self.port,
             "--baud",
             str(baud),
+            "--sign-delay",
+            str(sign_delay),
             "--print-delay",
             str(print_delay),
             *extra,

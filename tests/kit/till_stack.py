@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--pos-id", default="tour-till")
     parser.add_argument("--cors-origin", action="append", default=[], help="an Odoo origin the POS runs on")
-    parser.add_argument("--print-delay", type=float, default=0.0, help="emulated print time per receipt, s")
+    parser.add_argument(
+        "--print-delay", type=float, default=0.0, help="emulated printing per document after the answer, s"
+    )
     parser.add_argument("--capacity", type=int, default=100_000, help="buffer capacity (receipts)")
     parser.add_argument(
         "--deliver",

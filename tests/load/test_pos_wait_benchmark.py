@@ -1,9 +1,16 @@
 """Benchmark: the cashier's wait, payment validated → receipt screen, in the real POS (issue 12).
 
 Real Odoo (``odoo-bin --workers=2`` on the bench's database), real Chromium (CDP), a real till: the KKT
-emulator at real KKT speed (115200 baud, ``PRINT_SECONDS`` per receipt) and the adapter, started from the
-test kit. Each sale is rung up and paid by clicks in the page; the wait is timed in the page from the click
-on «Validate» until the receipt screen is drawn, and the adapter's share is the duration of the page's own
+emulator at real KKT speed and the adapter, started from the test kit. Real KKT speed: the 115200-baud line,
+``SIGN_SECONDS`` for the FN to record a document before the device answers, then ``PRINT_SECONDS`` of
+printing after the answer, during which the next document's commands are refused (0x50) and sent again by
+the adapter once the printer is done — as a Shtrih-M behaves. The measured sales come at a cashier's pace:
+each is validated no sooner than ``CASHIER_PACE_SECONDS`` after the previous receipt screen (the target
+holds for that). A second series validates back to back, as soon as the receipt screen shows: each sale
+then waits for the previous receipt's printing, so its figure is bound by the KKT's own time per receipt
+(signing + printing) and printed for information. Each sale is rung up and paid by clicks in the page; the
+wait is timed in the page from the click on «Validate» until the receipt screen is drawn, and the adapter's
+share is the duration of the page's own
 ``POST /v1/kkt/receipt`` (fetch wrapped in the page). The anchor, measured in the same run on the same
 POS, is Odoo's own wait with fiscalization off (the order only goes to Odoo). Figures: P50/P95 over
 ``POS_BENCH_SALES`` sales (default 100). Target: P95 <= 1 s, printed as met or not; the run fails past the
@@ -25,13 +32,22 @@ from tests.kit.odoo_server import ADMIN, Bench, OdooServer
 
 SALES = int(os.environ.get("POS_BENCH_SALES", "100"))
 ANCHOR_SALES = max(10, SALES // 5)
+BACK_TO_BACK_SALES = max(10, SALES // 5)
 WARMUP = 3
 #: Issue 12's target for P95; printed as met or not. The run fails only past the owner's plan's limit.
 TARGET_P95_S = 1.0
 PLAN_LIMIT_P95_S = 7.0
-#: Assumed print time of one receipt on a thermal KKT (a ~10 cm receipt at ~150 mm/s plus the cut);
-#: the emulator sleeps this long on the receipt's close command (FF45) on top of the 115200-baud line time.
+#: Assumed time for the FN to record and sign a document: the emulator sleeps this long on a printing
+#: command (FF45 closing the receipt) before it answers, on top of the 115200-baud line time. Set a figure
+#: measured on the stores' KKT model through the environment.
+SIGN_SECONDS = float(os.environ.get("POS_BENCH_SIGN_SECONDS", "0.3"))
+#: Assumed print time of one receipt on a thermal KKT (a ~10 cm receipt at ~150 mm/s plus the cut), after
+#: the answer: the next receipt's first command is refused (0x50) until it is done.
 PRINT_SECONDS = float(os.environ.get("POS_BENCH_PRINT_SECONDS", "0.7"))
+#: Least time a cashier needs from one receipt screen to the next validation: hand over the receipt, ring
+#: up the next sale, take the payment (a card terminal's authorization alone takes longer). Deliberately
+#: short: the printer may still be busy when a sale is validated sooner than signing + printing allow.
+CASHIER_PACE_SECONDS = float(os.environ.get("POS_BENCH_CASHIER_PACE_SECONDS", "1.0"))
 POS_ID = "bench-pos-till"
 POS_NAME = "Bench POS"
 PRODUCT = "Bench frame"
@@ -52,7 +68,8 @@ HOOK_FETCH = """
 })()
 """
 
-# One sale by clicks; resolves to [wait ms, adapter ms or null].
+# One sale by clicks, validated no sooner than %(pace)s ms after the previous receipt screen; resolves to
+# [wait ms, adapter ms or null].
 SALE = """
 (async () => {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -70,12 +87,15 @@ SALE = """
   (await until(".pay-order-button")).click();
   (await until(".paymentmethods .button.paymentmethod")).click();
   const validate = await until(".payment-screen .button.next.highlight");
+  const ready = (window.__lastReceiptAt || 0) + %(pace)s;
+  while (performance.now() < ready) { await sleep(5); }
   const before = window.__kktTimes.length;
   const t0 = performance.now();
   validate.click();
   await until(".receipt-screen");
   await new Promise((r) => requestAnimationFrame(() => r()));
-  const wait = performance.now() - t0;
+  window.__lastReceiptAt = performance.now();
+  const wait = window.__lastReceiptAt - t0;
   const adapter = window.__kktTimes.length > before ? window.__kktTimes[window.__kktTimes.length - 1] : null;
   (await until(".receipt-screen .button.next.highlight")).click();
   await until(".product-list");
@@ -130,10 +150,11 @@ def _setup_pos(server: OdooServer, adapter_url: str) -> int:
     return config
 
 
-def _sales(browser: Browser, count: int) -> tuple[list[float], list[float]]:
+def _sales(browser: Browser, count: int, pace: float = 0.0) -> tuple[list[float], list[float]]:
     waits, adapter = [], []
+    script = SALE % {"product": PRODUCT, "pace": round(pace * 1000)}
     for _ in range(count):
-        wait_ms, adapter_ms = browser.evaluate(SALE % {"product": PRODUCT}, await_promise=True)
+        wait_ms, adapter_ms = browser.evaluate(script, await_promise=True)
         waits.append(wait_ms / 1000)
         if adapter_ms is not None:
             adapter.append(adapter_ms / 1000)
@@ -154,11 +175,21 @@ def _open_pos(browser: Browser, server: OdooServer, config_id: int) -> None:
     browser.evaluate(HOOK_FETCH)
 
 
+def _counting_refusals(emulator: EmulatorProcess, sales, count: int):
+    """Run ``sales()``; also count the sales that found the printer busy: each refusal (0x50) of a
+    receipt's opening command (8D) is one more 8D than sales."""
+    opened = emulator.control.stats()["commands"].get("8D", 0)
+    waits, adapter_waits = sales()
+    return waits, adapter_waits, emulator.control.stats()["commands"].get("8D", 0) - opened - count
+
+
 @pytest.mark.slow
 def test_cashier_wait_from_validation_to_receipt(bench: Bench) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="pos-bench-"))
     with OdooServer(bench, "pos-wait", workers=2) as server:
-        emulator = EmulatorProcess(workdir / "kkt", baud=115200, print_delay=PRINT_SECONDS)
+        emulator = EmulatorProcess(
+            workdir / "kkt", baud=115200, sign_delay=SIGN_SECONDS, print_delay=PRINT_SECONDS
+        )
         emulator.state_dir.mkdir(parents=True, exist_ok=True)
         emulator.start()
         adapter = AdapterProcess(
@@ -182,24 +213,35 @@ def test_cashier_wait_from_validation_to_receipt(bench: Bench) -> None:
                 _open_pos(browser, server, config_id)
                 before = len([d for d in emulator.control.request("journal") if "items" in d])
                 _sales(browser, WARMUP)
-                waits, adapter_waits = _sales(browser, SALES)
+                waits, adapter_waits, busy = _counting_refusals(
+                    emulator, lambda: _sales(browser, SALES, CASHIER_PACE_SECONDS), SALES
+                )
+                rushed, _, rushed_busy = _counting_refusals(
+                    emulator, lambda: _sales(browser, BACK_TO_BACK_SALES), BACK_TO_BACK_SALES
+                )
                 signed = len([d for d in emulator.control.request("journal") if "items" in d]) - before
         finally:
             adapter.stop()
             emulator.stop()
-    assert signed == WARMUP + SALES, f"{signed} receipts signed for {WARMUP + SALES} sales"
+    total = WARMUP + SALES + BACK_TO_BACK_SALES
+    assert signed == total, f"{signed} receipts signed for {total} sales"
     assert len(adapter_waits) == SALES, "every measured sale went through the adapter"
     p50, p95 = statistics.median(waits), percentile(waits, 95)
     a50, a95 = statistics.median(adapter_waits), percentile(adapter_waits, 95)
     o50, o95 = statistics.median(anchor), percentile(anchor, 95)
+    r50, r95 = statistics.median(rushed), percentile(rushed, 95)
     share = statistics.median([a / w for a, w in zip(adapter_waits, waits, strict=True)])
     print(
-        f"\nPOS wait (validated → receipt screen), {SALES} sales,"
-        f" emulator 115200 baud + {PRINT_SECONDS} s print:"
-        f"\n  with the till:   P50 {p50:.3f} s, P95 {p95:.3f} s (target P95 <= {TARGET_P95_S} s:"
-        f" {'met' if p95 <= TARGET_P95_S else 'NOT met'}; the plan's limit {PLAN_LIMIT_P95_S} s)"
+        f"\nPOS wait (validated → receipt screen); emulator 115200 baud, {SIGN_SECONDS} s to sign, then"
+        f" {PRINT_SECONDS} s printing"
+        f"\n  with the till, {SALES} sales at a cashier's pace (>= {CASHIER_PACE_SECONDS} s from a receipt"
+        f" screen to the next validation): P50 {p50:.3f} s, P95 {p95:.3f} s (target P95 <= {TARGET_P95_S} s:"
+        f" {'met' if p95 <= TARGET_P95_S else 'NOT met'}; the plan's limit {PLAN_LIMIT_P95_S} s);"
+        f" sales that found the printer busy: {busy}"
         f"\n  adapter request: P50 {a50:.3f} s, P95 {a95:.3f} s; median share of the wait {share:.0%}"
+        f"\n  back to back ({BACK_TO_BACK_SALES} sales, bound by the KKT's {SIGN_SECONDS + PRINT_SECONDS} s"
+        f" per receipt): P50 {r50:.3f} s, P95 {r95:.3f} s; sales that found the printer busy: {rushed_busy}"
         f"\n  anchor, fiscalization off ({ANCHOR_SALES} sales): P50 {o50:.3f} s, P95 {o95:.3f} s;"
         f" ratio P50 {p50 / o50:.1f}x"
     )
-    assert p95 <= PLAN_LIMIT_P95_S, f"P95 {p95:.3f} s above the plan's limit {PLAN_LIMIT_P95_S} s"
+    assert max(p95, r95) <= PLAN_LIMIT_P95_S, f"P95 above the plan's limit {PLAN_LIMIT_P95_S} s"

@@ -1,6 +1,7 @@
 """``kkt-emulator``: run the emulated Shtrih-M KKT on a pty, or drive a running one via its control socket.
 
-    kkt-emulator [run] --state-dir DIR [--link PATH] [--baud 115200] [--print-delay 0] [--fn-number N]
+    kkt-emulator [run] --state-dir DIR [--link PATH] [--baud 115200] [--sign-delay 0] [--print-delay 0]
+                    [--fn-number N]
     kkt-emulator ctl --state-dir DIR fault NAME [--count N] [--command FF45] [--seconds S] [--after-print]
                                            [--code 0x33]
     kkt-emulator ctl --state-dir DIR journal|cash-journal|state|stats|faults|clear
@@ -41,7 +42,15 @@ def _run_parser(parser: argparse.ArgumentParser) -> None:
         "--link", type=Path, help=f"symlink to the pty slave (default: STATE_DIR/{DEFAULT_LINK_NAME})"
     )
     parser.add_argument("--baud", type=int, default=115200, help="simulated line speed, 0 = instant")
-    parser.add_argument("--print-delay", type=float, default=0.0, help="seconds E0/40/41/FF45 take to print")
+    parser.add_argument(
+        "--sign-delay", type=float, default=0.0, help="seconds E0/40/41/FF45/50/51 take before their answer"
+    )
+    parser.add_argument(
+        "--print-delay",
+        type=float,
+        default=0.0,
+        help="seconds the printer then works (submode 5; state-changing commands refused with 0x50)",
+    )
     parser.add_argument("--fn-number", help="16-digit FN number used when the state dir is new")
     parser.add_argument("--fn-expires", type=date.fromisoformat, help="FN expiry date for a new state dir")
     parser.add_argument("--log-level", default="WARNING")
@@ -78,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     link = args.link or state_dir / DEFAULT_LINK_NAME
     store = StateStore(state_dir)
     fn = FiscalStorage(store, fn_number=args.fn_number, expires_on=args.fn_expires)
-    server = PtyServer(Device(fn), link, Faults(), baud=args.baud, print_delay=args.print_delay)
+    device = Device(fn, print_seconds=args.print_delay)
+    server = PtyServer(device, link, Faults(), baud=args.baud, sign_delay=args.sign_delay)
     control = ControlServer(server, state_dir / SOCKET_NAME)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,12 +1,17 @@
 """Emulated device: decodes one command body, applies it to the FN model, encodes the answer body.
 
 Byte layouts come from ``kkt_adapter.shtrih.commands`` (shared with the driver). Link-level behaviour
-(ENQ/ACK/NAK, faults, line speed) is not here but in ``emulator.link``.
+(ENQ/ACK/NAK, faults, line speed, the FN's signing time) is not here but in ``emulator.link``.
+
+The printer, as on a Shtrih-M: a command that prints answers once the FN has recorded the document, and
+the printer then works for ``print_seconds``; meanwhile the short status shows submode 5 and every command
+that changes state is refused with 0x50 (not executed), while status queries are answered.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -26,14 +31,17 @@ MODE_SHIFT_EXPIRED = 3
 MODE_SHIFT_CLOSED = 4
 MODE_DOCUMENT_OPEN = 8
 SUBMODE_PAPER_OUT = 1  # passive paper out (no printing in progress)
+SUBMODE_PRINTING = 5  # printing an operation's document
 FLAG_RECEIPT_PAPER = 0x0002  # short status flag bit 1: receipt roll present
 
 Handler = Callable[[dict[str, Any], float], dict[str, Any]]
 
 
 class Device:
-    def __init__(self, fn: FiscalStorage):
+    def __init__(self, fn: FiscalStorage, *, print_seconds: float = 0.0):
         self.fn = fn
+        self.print_seconds = print_seconds  # the printer's time per printed document, after the answer
+        self._printing_until = 0.0  # monotonic time the printer finishes the last document
         self._handlers: dict[int, Handler] = {
             cmd.SHORT_STATUS.code: self._short_status,
             cmd.DEVICE_TYPE.code: self._device_type,
@@ -86,12 +94,20 @@ class Device:
         except CodecError:
             return cmd.build_answer(code, E.BAD_PARAMETERS)
         with self.fn.lock:
+            if not command.read_only and self.printing:
+                return cmd.build_answer(code, E.PREVIOUS_STILL_PRINTING)
             try:
                 data = command.answer.pack(handler(values, started))
             except FnError as exc:
                 log.info("command 0x%X refused: 0x%02X %s", code, exc.code, exc)
                 return cmd.build_answer(code, exc.code)
+            if command.prints and self.print_seconds > 0:
+                self._printing_until = time.monotonic() + self.print_seconds
         return cmd.build_answer(code, 0, data)
+
+    @property
+    def printing(self) -> bool:
+        return time.monotonic() < self._printing_until
 
     # ---- handlers --------------------------------------------------------------------------------
 
@@ -114,7 +130,7 @@ class Device:
             "operator": MAX_PASSWORD,
             "flags": FLAG_RECEIPT_PAPER if s.paper else 0,
             "mode": mode,
-            "submode": 0 if s.paper else SUBMODE_PAPER_OUT,
+            "submode": SUBMODE_PAPER_OUT if not s.paper else SUBMODE_PRINTING if self.printing else 0,
             "operations_low": operations & 0xFF,
             "battery_voltage": 0x9A,
             "power_voltage": 0xBE,

@@ -39,13 +39,13 @@ class PtyServer:
         faults: Faults,
         *,
         baud: int = 115200,  # simulated line speed; 0 disables the simulation
-        print_delay: float = 0.0,  # seconds a printing command (E0, 40, 41, FF45) takes
+        sign_delay: float = 0.0,  # seconds a printing command (E0, 40, 41, FF45…) takes before its answer
     ):
         self.device = device
         self.link_path = Path(link_path)
         self.faults = faults
         self.baud = baud
-        self.print_delay = print_delay
+        self.sign_delay = sign_delay
         self.silent = False
         self._master = -1
         self._slave = -1
@@ -192,8 +192,8 @@ class PtyServer:
             if refuse is not None:
                 answer = cmd.build_answer(code, refuse.code)  # refused: nothing executed
             else:
-                if command is not None and command.prints and self.print_delay:
-                    time.sleep(self.print_delay)
+                if command is not None and command.prints and self.sign_delay:
+                    time.sleep(self.sign_delay)  # the FN records and signs the document
                 answer = self.device.execute(body, started)
             self.device.fn.add_receipt_busy(time.monotonic() - started)
             if power is not None:  # after_print: the document is journaled, then the power dies

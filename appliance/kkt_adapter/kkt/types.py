@@ -245,4 +245,8 @@ class Timeouts:
     ack: float = 0.5  # wait for the device's ACK after we sent a frame
     answer: float = 10.0  # wait for an answer frame (printing takes a while)
     attempts: int = 5  # ENQ / frame attempts before the device is declared unreachable
+    # A command refused with 0x50 (the previous document is still printing: the device answers a
+    # fiscal command once the FN has recorded it and prints afterwards) is sent again when the printer is
+    # done, for up to this long; a printer busy longer than that is a device problem.
+    print_wait: float = 10.0
     extra: dict[str, float] = field(default_factory=dict)  # per-command answer timeout overrides

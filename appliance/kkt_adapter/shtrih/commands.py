@@ -145,7 +145,9 @@ class Command:
     answer: Layout
     password: bool = True  # False only for FC (device type)
     read_only: bool = False  # changes nothing: safe to re-send after a timeout
-    prints: bool = False  # the device prints a document (the emulator applies --print-delay)
+    prints: bool = (
+        False  # the device prints a document (emulator: --sign-delay before the answer, --print-delay after)
+    )
 
     @property
     def hex(self) -> str:
