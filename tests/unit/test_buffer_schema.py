@@ -128,3 +128,25 @@ def test_replay_follows_the_state_machine_and_refuses_impossible_histories():
         replay.replay_fiscal_status(["receipt_added", "receipt_printed"])  # printed without a print
     with pytest.raises(ValueError, match="impossible"):
         replay.replay_fiscal_status(["receipt_added", "print_started", "receipt_printed", "print_started"])
+
+
+def test_a_buffered_answer_never_replaces_a_final_one(tmp_path):
+    """Two requests with one key finish in either order: the one that gave up waiting must not overwrite
+    the printed answer the other stored; a buffered answer is replaced by the final one."""
+    db.open_database(str(tmp_path / "b.db"))
+    _accept("k1", {"n": 1})
+    printed = {"status": "printed", "receipt_id": "r", "fiscal_doc": {"fd": 7}}
+    buffered = {"status": "buffered", "receipt_id": "r", "fiscal_doc": None}
+    journal.store_response("k1", 200, buffered)
+    assert journal.get_key("k1").response == events.dumps(buffered)
+    journal.store_response("k1", 200, printed)
+    journal.store_response("k1", 200, buffered)
+    assert journal.get_key("k1").response == events.dumps(printed)
+    _accept("k2", {"n": 2})
+    rejected = {"code": "kkt_rejected", "status": 422, "receipt_id": "r2"}
+    journal.store_response("k2", 422, rejected)
+    journal.store_response("k2", 200, {**buffered, "receipt_id": "r2"})
+    assert (journal.get_key("k2").status_code, journal.get_key("k2").response) == (
+        422,
+        events.dumps(rejected),
+    )

@@ -2,6 +2,9 @@
 adapter started here (tests/till.py); every verdict is read from the emulated FN's journal and from Odoo's
 orders, not only from the screen (a tour that did not run would leave both untouched)."""
 
+import contextlib
+import json
+import queue
 import threading
 
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
@@ -9,11 +12,14 @@ from odoo.tests import tagged
 from odoo.tests.common import HOST
 from odoo.tools import config
 
+from .chrome_tab import ChromeTab
 from .till import Till
 
 CASHIER_INN = "500100732259"
 POS_ID = "tour-till"
 SHIFT_CLOSE = 5  # FN document type of the shift-close (Z) report
+OTHER_TAB_TOUR = "optics_pos_fiscal_other_tab"
+FD_ON_SCREEN = "document.querySelector('.receipt-screen .optics-fiscal .optics-fd')?.textContent.trim()"
 
 
 @tagged("post_install", "-at_install")
@@ -68,10 +74,18 @@ class TestPosFiscal(TestPointOfSaleHttpCommon):
         )
         cls.pos_user.optics_inn = CASHIER_INN
 
-    def sell(self, tour):
+    def sell(self, tour, **kwargs):
         self.main_pos_config.with_user(self.pos_user).open_ui()
-        self.start_tour(f"/pos/ui?config_id={self.main_pos_config.id}", tour, login="pos_user")
+        self.start_tour(f"/pos/ui?config_id={self.main_pos_config.id}", tour, login="pos_user", **kwargs)
         return self.env["pos.order"].search([("config_id", "=", self.main_pos_config.id)], order="id desc")
+
+    def authenticate(self, user, password, browser=None):
+        # Odoo 17 keeps the tour's browser local to browser_js; a test that opens a second tab in it
+        # listens here (``tour_browsers``: a queue) for the browser being logged in.
+        listener = getattr(self, "tour_browsers", None)
+        if browser is not None and listener is not None:
+            listener.put(browser)
+        return super().authenticate(user, password, browser=browser)
 
     def assert_split_sale(self, doc):
         self.assertEqual(doc["total"], 9400)
@@ -191,3 +205,104 @@ class TestPosFiscal(TestPointOfSaleHttpCommon):
         finally:
             self.main_pos_config.optics_adapter_url = self.till.url
             full.stop()
+
+    def test_9_two_tabs_one_document(self):
+        """A second POS tab in the same browser (same localStorage) holds the same unpaid order: both tabs
+        validate it at the same moment, then — the next sale — one after the other. Each sale is one FN
+        document and one Odoo order, and both receipt screens show that document."""
+        before = len(self.till.receipts())
+        # The FN signs at once, the KKT answers 3 s later: the second tab's request reaches the adapter
+        # while the first one's is still in flight.
+        self.till.control("fault", name="slow", command="FF45", seconds=3)
+        self.tour_browsers = queue.Queue()
+        seen = {}
+        url = f"{self.origin}/pos/ui?config_id={self.main_pos_config.id}"
+        driver = threading.Thread(target=self.drive_other_tab, args=(url, seen), daemon=True)
+        driver.start()
+        try:
+            self.sell("optics_pos_fiscal_two_tabs", timeout=120)
+        finally:
+            driver.join(30)
+            self.till.control("clear")
+        self.assertFalse(driver.is_alive(), "the second tab's driver finished")
+        self.assertNotIn("error", seen)
+        self.assertEqual(set(seen), {"at_once", "in_turn"}, "the second tab validated both sales")
+        receipts = self.till.receipts()
+        self.assertEqual(len(receipts), before + 2, "one FN document per sale, not one per tab")
+        for phase, doc in zip(("at_once", "in_turn"), receipts[-2:], strict=True):
+            tabs = seen[phase]
+            key = tabs["keys"][0]
+            self.assertEqual(tabs["keys"], [key, key], f"{phase}: both tabs held the same order")
+            self.assertEqual(tabs["fd"], [str(doc["fd"])] * 2, f"{phase}: both screens show the FN document")
+            self.assertEqual([call["status"] for call in tabs["calls"]], [200, 200], phase)
+            self.assert_split_sale(doc)
+            order = self.env["pos.order"].search([("access_token", "=", key)])
+            self.assertEqual(len(order), 1, f"{phase}: one Odoo order")
+            self.assertEqual((order.state, order.fiscal_status), ("paid", "printed"))
+            fiscal = (order.fiscal_fn_number, order.fiscal_fd_number, order.fiscal_sign)
+            self.assertEqual(fiscal, (doc["fn_number"], doc["fd"], doc["fp"]))
+        orders = self.env["pos.order"].search([("config_id", "=", self.main_pos_config.id)])
+        self.assertEqual(len(orders), 2, "no sale recorded twice under another key")
+        first, other = seen["at_once"]["calls"]
+        self.assertLess(
+            max(first["start"], other["start"]),
+            min(first["end"], other["end"]),
+            "both tabs' requests were at the till at the same time",
+        )
+        first, other = seen["in_turn"]["calls"]
+        self.assertGreater(
+            other["start"], first["end"], "the second tab asked after the first had its answer"
+        )
+
+    def drive_other_tab(self, url, seen):
+        """The second tab of test_9, in a thread while the first tab's tour runs: for each sale, wait until
+        the first tab has the order on its payment screen, (re)load the POS in the second tab and run
+        OTHER_TAB_TOUR there, give both tabs the go, and record what each tab saw. A failure is reported in
+        the first tab's console, which fails its tour at once."""
+        first = other = None
+        try:
+            port = self.tour_browsers.get(timeout=60).devtools_port
+            first = ChromeTab.attach(port, "/pos/ui")
+            other = ChromeTab.open(port, *map(int, self.browser_size.split(",")))
+            for phase in ("at_once", "in_turn"):
+                first.wait_for(
+                    f"document.body.dataset.opticsTab === '{phase}:ready'", 60, f"{phase}: first tab"
+                )
+                other.navigate(url)
+                other.start_tour(OTHER_TAB_TOUR)
+                other.wait_for("document.body.dataset.opticsTab === 'ready'", 60, f"{phase}: second tab")
+                go(first, phase)
+                if phase == "in_turn":
+                    first.wait_for(
+                        f"document.body.dataset.opticsTab === '{phase}:done'", 60, f"{phase}: first"
+                    )
+                go(other, "now")
+                other.wait_tour_end(OTHER_TAB_TOUR, 60)
+                first.wait_for(f"document.body.dataset.opticsTab === '{phase}:done'", 60, f"{phase}: first")
+                tabs = (first, other)
+                seen[phase] = {
+                    "keys": [tab.evaluate("document.body.dataset.opticsOrder") for tab in tabs],
+                    "fd": [tab.evaluate(FD_ON_SCREEN) for tab in tabs],
+                    "calls": [tab.evaluate("window.__opticsTill.at(-1)") for tab in tabs],
+                }
+                if phase == "in_turn":
+                    other.close_page()
+                    other = None
+                go(first, f"{phase}:over")
+        except Exception as exc:  # noqa: BLE001 - reported through the first tab and asserted by the test
+            seen["error"] = exc
+            # Best effort: the screens for the record, then the first tab's tour fails with the reason.
+            for name, tab in (("first", first), ("other", other)):
+                with contextlib.suppress(Exception):
+                    tab.screenshot(type(self).__name__, f"two_tabs_{name}_")
+            with contextlib.suppress(Exception):
+                first.evaluate(f"console.error({json.dumps(f'second tab: {exc}')})")
+        finally:
+            for tab in (first, other):
+                if tab is not None:
+                    tab.close()
+
+
+def go(tab, signal):
+    """The test's go to a tab waiting in its tour (pos_fiscal_tours.js waitForTest)."""
+    tab.evaluate(f"document.body.dataset.opticsGo = {json.dumps(signal)}")

@@ -149,7 +149,15 @@ def lines_of(receipt_id: str) -> list[ReceiptItem]:
 
 
 def store_response(key: str, status_code: int, response: dict[str, Any]) -> None:
+    """Store the answer a retry with ``key`` gets. A "buffered" answer never replaces a final one (printed or
+    rejected): two requests with the same key (a second POS tab, a retry while the first still waits for
+    the KKT) may finish in either order, and the later one may have given up waiting."""
     with write_transaction():
+        if response.get("status") == "buffered":
+            stored = IdempotencyKey.get_or_none(IdempotencyKey.key == key)
+            answered = stored is not None and stored.response is not None
+            if answered and json.loads(stored.response).get("status") != "buffered":
+                return
         IdempotencyKey.update(status_code=status_code, response=dumps(response)).where(
             IdempotencyKey.key == key
         ).execute()

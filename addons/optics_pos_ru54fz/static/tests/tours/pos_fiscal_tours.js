@@ -24,6 +24,16 @@ function ringUpSplitSale() {
   ];
 }
 
+function receiptCarriesFd() {
+  return [
+    {
+      content: "the receipt carries the FD",
+      trigger: ".optics-fiscal .optics-fd:not(:empty)",
+      isCheck: true,
+    },
+  ];
+}
+
 function kktIs(level) {
   return [
     {
@@ -42,11 +52,7 @@ tours.add("optics_pos_fiscal_sale", {
     ...ringUpSplitSale(),
     ...PaymentScreen.clickValidate(),
     ...ReceiptScreen.isShown(),
-    {
-      content: "the receipt carries the FD",
-      trigger: ".optics-fiscal .optics-fd:not(:empty)",
-      isCheck: true,
-    },
+    ...receiptCarriesFd(),
     { content: "and the FNS check QR", trigger: ".optics-fiscal-qr[data-qr*='&n=1']", isCheck: true },
     ...ReceiptScreen.clickNextOrder(),
   ],
@@ -226,5 +232,136 @@ tours.add("optics_pos_fiscal_cash", {
     { content: "amount", trigger: ".cash-move-popup input", run: "text 120" },
     { content: "confirm", trigger: ".cash-move-popup .button.confirm" },
     { content: "done", trigger: "body:not(:has(.cash-move-popup))", isCheck: true },
+  ],
+});
+
+/*
+ * Two tabs, one order (tests/test_pos_fiscal.py test_9). The first tab runs `optics_pos_fiscal_two_tabs`;
+ * the test opens a second page of the same browser (same cookies, same localStorage) over the DevTools
+ * protocol and runs `optics_pos_fiscal_other_tab` there. Tabs and test talk through <body> attributes:
+ * `data-optics-tab` (where the tab is), `data-optics-order` (the key, access_token, of its order) and
+ * `data-optics-go` (set by the test).
+ */
+
+/** Tell the test where this tab is, with the key of the order on its screen. */
+function tellTest(state) {
+  return [
+    {
+      content: `tell the test: ${state}`,
+      trigger: "body",
+      run: () => {
+        document.body.dataset.opticsOrder = window.posmodel.get_order().access_token;
+        document.body.dataset.opticsTab = state;
+      },
+    },
+  ];
+}
+
+function waitForTest(go) {
+  return [
+    {
+      content: `wait for the test: ${go}`,
+      trigger: `body[data-optics-go='${go}']`,
+      isCheck: true,
+      timeout: 60000,
+    },
+  ];
+}
+
+/** Note when this tab's receipt requests to the till start and end: the test compares the two tabs. */
+function recordTillRequests() {
+  if (window.__opticsTill) {
+    return;
+  }
+  window.__opticsTill = [];
+  const fetch = window.fetch;
+  window.fetch = function (url) {
+    if (!String(url).endsWith("/v1/kkt/receipt")) {
+      return fetch.apply(this, arguments);
+    }
+    const call = { start: Date.now(), end: null, status: null };
+    window.__opticsTill.push(call);
+    return fetch.apply(this, arguments).then(
+      (response) => {
+        Object.assign(call, { end: Date.now(), status: response.status });
+        return response;
+      },
+      (error) => {
+        Object.assign(call, { end: Date.now(), status: String(error) });
+        throw error;
+      },
+    );
+  };
+}
+
+/**
+ * Odoo 17 sends the older POS tab back to the backend when a newer one loads (PosStore.closeOtherTabs, a
+ * "close_tabs" message through localStorage → closePos), except when that tab cannot push its unsynced
+ * orders (Odoo unreachable): it then stays, and both tabs sell from the same unpaid orders. This tab plays
+ * that one: its closePos does nothing (a storage listener cannot stop Odoo's, registered first on window).
+ */
+function keepThisTabOpen() {
+  window.posmodel.closePos = async () => {};
+}
+
+/**
+ * A page that loads resumes every tour it finds in localStorage (web_tour's tourState), and the tabs share
+ * it: this tour's state goes before the other tab loads (the tour runs on from memory here).
+ */
+function forgetTourState(tourName) {
+  for (const key of Object.keys(window.localStorage)) {
+    if (key.startsWith(`tour__${tourName}__`)) {
+      window.localStorage.removeItem(key);
+    }
+  }
+}
+
+const FIRST_TAB_TOUR = "optics_pos_fiscal_two_tabs";
+
+/** Ring up a sale, let the other tab open it, validate on the test's go, wait until the other tab is done. */
+function sellInTwoTabs(phase) {
+  return [
+    ...ringUpSplitSale(),
+    {
+      content: "the other tab may open this order",
+      trigger: "body",
+      run: () => {
+        keepThisTabOpen();
+        recordTillRequests();
+        forgetTourState(FIRST_TAB_TOUR);
+      },
+    },
+    ...tellTest(`${phase}:ready`),
+    ...waitForTest(phase),
+    ...PaymentScreen.clickValidate(),
+    ...ReceiptScreen.isShown(),
+    ...receiptCarriesFd(),
+    ...tellTest(`${phase}:done`),
+    ...waitForTest(`${phase}:over`),
+  ];
+}
+
+tours.add(FIRST_TAB_TOUR, {
+  test: true,
+  steps: () => [
+    ...ProductScreen.confirmOpeningPopup(),
+    ...kktIs("online"),
+    ...sellInTwoTabs("at_once"),
+    ...ReceiptScreen.clickNextOrder(),
+    ...sellInTwoTabs("in_turn"),
+  ],
+});
+
+tours.add("optics_pos_fiscal_other_tab", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.clickPayButton(),
+    ...PaymentScreen.remainingIs("0.00"),
+    { content: "record the till requests", trigger: "body", run: recordTillRequests },
+    ...tellTest("ready"),
+    ...waitForTest("now"),
+    ...PaymentScreen.clickValidate(),
+    ...ReceiptScreen.isShown(),
+    ...receiptCarriesFd(),
   ],
 });
