@@ -7,6 +7,9 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# Python dependencies of addons whose plain-Python parts the repo's tests import (connector_b's engine);
+# the Odoo bench installs the same files (tests/setup/odoo_bench.py addon_requirements()).
+ADDON_REQUIREMENTS := $(wildcard addons/*/requirements.txt)
 PRETTIER_FILES := '**/*.{md,yaml,yml,json,xml,js}'
 # `make test SUITES="lint unit+integration"` runs only the named suites (names: tests/setup/run-suites.py).
 SUITES ?=
@@ -17,11 +20,11 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 $(STAMP): appliance/pyproject.toml appliance/emulator/pyproject.toml tests/appliance/requirements.txt \
-          addons/lint-requirements.txt
+          addons/lint-requirements.txt $(ADDON_REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip==24.3.1
 	$(VPY) -m pip install -q -e 'appliance[test]' -e appliance/emulator -r tests/appliance/requirements.txt \
-	  -r addons/lint-requirements.txt
+	  -r addons/lint-requirements.txt $(ADDON_REQUIREMENTS:%=-r %)
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json

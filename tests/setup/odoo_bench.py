@@ -7,8 +7,8 @@ From an Odoo 17.0 source tree (``ODOO_SRC``, else ``/opt/odoo17``; never committ
 2. a PostgreSQL cluster of its own under ``build/odoo-bench/pg`` on a unix socket (port ``BENCH_PG_PORT``),
    started here, with a dedicated login role — Odoo refuses the ``postgres`` superuser;
 3. a venv under ``build/odoo-bench/venv`` from Odoo's ``requirements.txt`` plus ``websocket-client`` (without
-   it every ``HttpCase`` is silently skipped) and the OCA dependencies our addons declare, rebuilt only when
-   those inputs change;
+   it every ``HttpCase`` is silently skipped), the OCA dependencies our addons declare and the libraries they
+   pin in ``addons/<addon>/requirements.txt``, rebuilt only when those inputs change;
 4. a fresh database per run (the cluster is stopped again at the end); our addons (every folder of
    ``addons/`` with a ``__manifest__.py``) installed with ``--test-enable``, only their tests run; the
    counts parsed from Odoo's own log: tests run, failed, errors, skipped;
@@ -173,10 +173,19 @@ def oca_requirements() -> list[str]:
     ]
 
 
+def addon_requirements() -> list[str]:
+    """The Python libraries our addons import, pinned once in ``addons/<addon>/requirements.txt`` (the same
+    files the Makefile installs into the repo's venv for the addons' plain-Python tests)."""
+    lines: list[str] = []
+    for pinned in sorted(ADDONS.glob("*/requirements.txt")):
+        lines += [line.strip() for line in pinned.read_text().splitlines() if line.strip()]
+    return [line for line in lines if not line.startswith("#")]
+
+
 def ensure_venv(src: Path) -> Path:
     venv = BENCH / "venv"
     inputs = (src / "requirements.txt").read_bytes() + "\n".join(
-        [*EXTRA_REQUIREMENTS, *oca_requirements()]
+        [*EXTRA_REQUIREMENTS, *oca_requirements(), *addon_requirements()]
     ).encode()
     stamp = venv / ".bench-inputs"
     digest = hashlib.sha256(inputs).hexdigest()
@@ -187,7 +196,8 @@ def ensure_venv(src: Path) -> Path:
     run([sys.executable, "-m", "venv", str(venv)])
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     run([*pip, "pip==24.3.1", "wheel==0.45.1", "setuptools==75.8.0"])
-    run([*pip, "-r", str(src / "requirements.txt"), *EXTRA_REQUIREMENTS, *oca_requirements()])
+    requirements = [*EXTRA_REQUIREMENTS, *oca_requirements(), *addon_requirements()]
+    run([*pip, "-r", str(src / "requirements.txt"), *requirements])
     stamp.write_text(digest)
     return venv
 

@@ -42,3 +42,10 @@ def test_a_log_without_a_result_line_is_an_error_not_zero_tests():
 def test_a_message_mentioning_skipped_is_not_a_skip():
     noise = "2026-12-04 08:15:02,592 9954 INFO bench_x odoo.modules.loading: 3 modules skipped : none"
     assert odoo_bench.parse_log("\n".join([noise, RESULT])).skipped == 0
+
+
+def test_the_bench_venv_gets_the_libraries_addons_pin_in_their_requirements():
+    """One pin per library: addons/<addon>/requirements.txt, read by the Makefile and by the bench."""
+    pins = odoo_bench.addon_requirements()
+    assert "openpyxl==3.1.5" in pins  # connector_b's engine (Odoo 17 ships xlrd/XlsxWriter only)
+    assert all(pin and not pin.startswith("#") and "==" in pin for pin in pins)
