@@ -2,7 +2,7 @@
 
 The engine is a package with relative imports (the addon imports it as ``odoo.addons.connector_b.engine``);
 here it is loaded under the name ``connector_b_engine`` from ``addons/connector_b/engine`` — not through
-``addons/connector_b/__init__.py``, which will import the Odoo models. ``rx`` is optics_core's
+``addons/connector_b/__init__.py``, which imports the Odoo models. ``rx`` is optics_core's
 ``tools/rx.py`` under its own name (tests/unit/test_rx.py keeps ``optics_rx`` for itself).
 """
 

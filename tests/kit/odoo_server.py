@@ -72,10 +72,12 @@ class Bench:
 class OdooServer:
     """``odoo-bin --workers=N`` on the bench database, in its own process group (SIGKILL takes it all)."""
 
-    def __init__(self, bench: Bench, name: str, workers: int = 2):
+    def __init__(self, bench: Bench, name: str, workers: int = 2, cron_threads: int = 0):
         self.bench = bench
         self.name = name
         self.workers = workers
+        #: 0 by default: the scenarios call every method themselves; background jobs (price imports) need 1+.
+        self.cron_threads = cron_threads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = bench.log_dir / f"odoo-{name}.log"
@@ -89,7 +91,7 @@ class OdooServer:
             "--db_host", b.pg_host, "--db_port", b.pg_port, "--db_user", b.pg_user,
             "-d", b.database, "--db-filter", f"^{b.database}$", "--no-database-list",
             "--http-interface", "127.0.0.1", "--http-port", str(self.port), "--gevent-port", str(free_port()),
-            f"--workers={self.workers}", "--max-cron-threads=0", "--log-level=info",
+            f"--workers={self.workers}", f"--max-cron-threads={self.cron_threads}", "--log-level=info",
             # Generous limits: a 2-CPU box under test must not have its workers recycled mid-scenario.
             "--limit-time-real=300", "--limit-time-cpu=300",
         ]  # fmt: skip

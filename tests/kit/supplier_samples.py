@@ -399,17 +399,18 @@ LARGE_PROFILE = {
 }
 
 
-def large_rows(count: int, seed: int = 17):
-    """``count`` rows of a frames-and-accessories list; about 1 % bad (zero price, wrong EAN)."""
+def large_rows(count: int, seed: int = 17, bad: bool = True):
+    """``count`` rows of a frames-and-accessories list; about 1 % bad (zero price, wrong EAN) unless
+    ``bad=False`` (every row valid, the same values otherwise: the Odoo import benchmark)."""
     rng = random.Random(seed)
     brands = ["Vista", "Forma", "Kido", "TitanLine", "Maestro", "Sunny"]
     categories = ["Оправы", "Солнцезащитные очки", "Аксессуары"]
     for i in range(count):
         price = Decimal(rng.randrange(30000, 1500000)) / 100
         code = ean13(f"46{i:010d}")
-        if i % 211 == 0:
+        if bad and i % 211 == 0:
             code = wrong_check_digit(code)
-        if i % 307 == 0:
+        if bad and i % 307 == 0:
             price = Decimal(0)
         yield [
             f"SKU-{i:07d}",
@@ -455,11 +456,18 @@ def write_large_xlsx(path: Path, count: int) -> None:
     book.save(path)
 
 
-def write_large_csv(path: Path, count: int) -> None:
+def write_large_csv(path: Path, count: int, bad: bool = True) -> None:
+    write_large_csv_rows(path, large_rows(count, bad=bad))
+
+
+def write_large_csv_rows(path: Path, rows) -> None:
+    """``rows`` (as ``large_rows`` yields them) as a supplier sends them: cp1251, ``;``, prices with NBSP
+    thousands and a decimal comma."""
     with path.open("w", encoding="cp1251", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
         writer.writerow(LARGE_HEADER)
-        for row in large_rows(count):
+        for row in rows:
+            row = list(row)
             row[5] = rub(f"{row[5]:.2f}")
             writer.writerow(row)
 

@@ -8,6 +8,7 @@ ODOO_BENCHMARKS = [
     "test_odoo_ingest_benchmark.py",
     "test_lens_grid_benchmark.py",
     "test_pos_wait_benchmark.py",
+    "test_connector_import_benchmark.py",
 ]
 collect_ignore = [] if Bench.from_env() else ODOO_BENCHMARKS
 

@@ -66,6 +66,7 @@ SCENARIOS = (
     "tests/load/test_odoo_ingest_benchmark.py",
     "tests/load/test_lens_grid_benchmark.py",
     "tests/load/test_pos_wait_benchmark.py",
+    "tests/load/test_connector_import_benchmark.py",
 )
 RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 LOG_LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")

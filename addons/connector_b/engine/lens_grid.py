@@ -102,7 +102,7 @@ class GridRows:
             columns.append((index, _read_power("cyl", raw, self.profile.decimal_comma, self.grid_check)))
         return columns
 
-    def read(self, number: int, cells: tuple) -> list[Pending]:
+    def read(self, number: int, cells: tuple) -> list[Pending]:  # pylint: disable=method-required-super
         width = len(cells)
         sph_raw = cells[self.sph_index] if self.sph_index < width else None
         grid_cells = [cells[i] if i < width else None for i, _ in self.columns]

@@ -4,7 +4,7 @@
 - Оптима-Оправа, frames (CSV cp1251, ``;``, decimal commas, section title rows skipped);
 - АкваВью, contact lenses (CSV UTF-8 with BOM, ``,``), matched by barcode, powers checked on the grids.
 
-Their sample files are ``data/samples/`` (``SAMPLES``). The addon will load these as its starting profiles.
+Their sample files are ``data/samples/`` (``SAMPLES``). The addon creates these profiles at install.
 """
 
 from __future__ import annotations

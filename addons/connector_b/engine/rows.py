@@ -68,7 +68,7 @@ class ProductRows:
         self._units = profile.units if "unit" in profile.columns else None
         self._skip_if_empty = profile.skip_if_empty
 
-    def read(self, number: int, cells: tuple) -> Pending | None:
+    def read(self, number: int, cells: tuple) -> Pending | None:  # pylint: disable=method-required-super
         width = len(cells)
         raw = tuple(cells[index] if index < width else None for _, index, _, _ in self._columns)
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in raw):

@@ -1,0 +1,2 @@
+# The upload wizard: file + profile → a previewed import job.
+from . import upload
