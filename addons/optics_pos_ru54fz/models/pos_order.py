@@ -178,6 +178,11 @@ class PosOrder(models.Model):
         """A new order whose key Odoo already holds is the same sale sent again: answer its id."""
         data = order.get("data", {})
         key = data.get("access_token")
+        if isinstance(data.get("pos_session_id"), int):
+            # A name used by a POS reopened offline: that login number is never handed out again.
+            self.env["pos.session"].sudo()._optics_reserve_from_names(
+                data["pos_session_id"], [data.get("name")]
+            )
         if not existing_order and key:
             known = self.search([("access_token", "=", key)], limit=1)
             if known:

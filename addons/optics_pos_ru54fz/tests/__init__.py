@@ -6,6 +6,7 @@ from . import (
     test_heartbeat,
     test_pos_fiscal,
     test_pos_fiscal_fields,
+    test_pos_offline,
     test_pos_order_link,
     test_till_api,
     test_till_token,

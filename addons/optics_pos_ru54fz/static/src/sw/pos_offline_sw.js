@@ -1,0 +1,271 @@
+// The POS service worker (scope /pos/, served by controllers/pos_offline.py): lets a till's POS page
+// start and sell while Odoo is unreachable (Odoo 17 cannot reopen an offline POS page on its own).
+//
+// What it answers, and how:
+// - the POS page itself (/pos/ui, /pos/web): network first; a good answer is kept in the Cache API; when
+//   Odoo does not answer within PAGE_TIMEOUT_MS (or refuses), the kept page is served;
+// - the page's static files (/web/assets/…, …/static/…, translations, images): hashed asset bundles from
+//   the cache first (their URL changes with their content), everything else network first;
+// - the start-up calls (STARTUP_CALLS: load_pos_data, which carries the products, prices, taxes and
+//   customers, and the small lookups the POS makes before it shows): network first, each good answer
+//   kept in IndexedDB; offline the kept answer is returned, marked `optics_offline_cache` so the POS
+//   knows it runs on a copy and how old it is;
+// - everything else (saving orders, the bus, the till on loopback) is not touched: it fails offline as
+//   it would without a worker, and the POS keeps those orders until Odoo is back.
+// After one timeout, OFFLINE_WINDOW_MS of further requests go straight to the copies, so a cold start
+// behind a dead link waits for one timeout, not one per call. Plain script: no Odoo module system here.
+/* eslint-env serviceworker */
+"use strict";
+
+/** Bumped when what is kept changes shape; older caches are dropped on activation. */
+const VERSION = 1;
+const CACHE_NAME = `optics-pos-v${VERSION}`;
+const DB_NAME = "optics-pos-offline";
+const DB_STORE = "calls";
+/** The POS page renders in well under a second on a healthy store link; a dropped link never answers. */
+const PAGE_TIMEOUT_MS = 5000;
+/** load_pos_data of a few thousand products can take seconds on a busy server: wait longer for it. */
+const CALL_TIMEOUT_MS = 20000;
+/** After a timeout, go to the copies at once for this long (the rest of a cold start). */
+const OFFLINE_WINDOW_MS = 30000;
+/**
+ * JSON-RPC routes whose answers the POS needs to start (read-only; kept per arguments). The POS replays
+ * them through this worker on its first visit (pos_offline.js `refreshStartupCopies`): keep both in step.
+ */
+const STARTUP_CALLS = new Set([
+  "/web/dataset/call_kw/pos.session/load_pos_data",
+  "/web/dataset/call_kw/ir.model.data/check_object_reference",
+  "/web/dataset/call_kw/barcode.nomenclature/read",
+  "/web/dataset/call_kw/barcode.rule/search_read",
+]);
+const POS_PAGES = new Set(["/pos/ui", "/pos/web"]);
+
+let offlineUntil = 0;
+
+self.addEventListener("install", () => self.skipWaiting());
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("optics-pos-") && name !== CACHE_NAME) {
+          await caches.delete(name);
+        }
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) {
+    return; // the till on loopback and anything else foreign: the browser's own way
+  }
+  if (request.method === "GET" && request.mode === "navigate" && POS_PAGES.has(url.pathname)) {
+    event.respondWith(posPage(request));
+  } else if (request.method === "GET" && isStatic(url)) {
+    event.respondWith(staticFile(request, url));
+  } else if (request.method === "POST" && STARTUP_CALLS.has(url.pathname)) {
+    event.respondWith(startupCall(request, url));
+  }
+});
+
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "optics-precache" && Array.isArray(data.urls)) {
+    event.waitUntil(precache(data.urls).then((stored) => reply(event, { stored })));
+  } else if (data.type === "optics-forget") {
+    event.waitUntil(forget().then(() => reply(event, { forgotten: true })));
+  }
+});
+
+function reply(event, message) {
+  if (event.ports && event.ports[0]) {
+    event.ports[0].postMessage(message);
+  }
+}
+
+function isStatic(url) {
+  const path = url.pathname;
+  return (
+    path.startsWith("/web/assets/") ||
+    path.startsWith("/web/webclient/translations/") ||
+    path.startsWith("/web/image") ||
+    path.startsWith("/web/binary/company_logo") ||
+    /^\/[a-z0-9_]+\/static\//.test(path)
+  );
+}
+
+/** Network, bounded by `timeoutMs` unless there is nothing to fall back on; a 5xx counts as down. */
+async function network(request, hasCopy, timeoutMs = PAGE_TIMEOUT_MS) {
+  if (hasCopy && Date.now() < offlineUntil) {
+    throw new Error("Odoo was unreachable a moment ago");
+  }
+  const pending = fetch(request);
+  if (!hasCopy) {
+    return pending;
+  }
+  let timer;
+  const timeout = new Promise((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error("Odoo did not answer in time")), timeoutMs);
+  });
+  try {
+    const response = await Promise.race([pending, timeout]);
+    if (response.status >= 500) {
+      // nginx in front answers 502/504 while Odoo is down: that is unreachable too
+      throw new Error(`Odoo answered ${response.status}`);
+    }
+    offlineUntil = 0;
+    return response;
+  } catch (error) {
+    offlineUntil = Date.now() + OFFLINE_WINDOW_MS;
+    pending.catch(() => {}); // the late answer, if any, is dropped
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isGoodPage(response) {
+  const type = response.headers.get("Content-Type") || "";
+  return response.ok && !response.redirected && response.type === "basic" && type.includes("text/html");
+}
+
+async function posPage(request) {
+  const cache = await caches.open(CACHE_NAME);
+  const copy = await cache.match(request.url);
+  try {
+    const response = await network(request, Boolean(copy));
+    if (isGoodPage(response)) {
+      await cache.put(request.url, response.clone());
+    }
+    return response;
+  } catch (error) {
+    if (copy) {
+      return copy;
+    }
+    throw error;
+  }
+}
+
+async function staticFile(request, url) {
+  const cache = await caches.open(CACHE_NAME);
+  const copy = await cache.match(request);
+  const immutable =
+    url.pathname.startsWith("/web/assets/") || url.pathname.startsWith("/web/webclient/translations/");
+  if (copy && immutable) {
+    return copy;
+  }
+  try {
+    const response = await network(request, Boolean(copy));
+    if (response.ok && response.type === "basic") {
+      await cache.put(request, response.clone());
+    }
+    return response;
+  } catch (error) {
+    if (copy) {
+      return copy;
+    }
+    throw error;
+  }
+}
+
+/** The page sends the URLs it loaded before this worker controlled it (its first visit). */
+async function precache(urls) {
+  const cache = await caches.open(CACHE_NAME);
+  let stored = 0;
+  for (const href of urls) {
+    const url = new URL(href, self.location.origin);
+    if (url.origin !== self.location.origin) {
+      continue;
+    }
+    const page = POS_PAGES.has(url.pathname);
+    if (!page && !isStatic(url)) {
+      continue;
+    }
+    if (!page && (await cache.match(url.href))) {
+      continue;
+    }
+    try {
+      const response = await fetch(url.href, { credentials: "same-origin" });
+      if (page ? isGoodPage(response) : response.ok) {
+        await cache.put(url.href, response);
+        stored++;
+      }
+    } catch {
+      // offline already: the next visit online stores it
+    }
+  }
+  return stored;
+}
+
+async function startupCall(request, url) {
+  const body = await request.clone().json();
+  const params = body.params || {};
+  // The user's context (language, time zone, companies) is the same for every call of one till.
+  const kwargs = { ...(params.kwargs || {}) };
+  delete kwargs.context;
+  const key = `${url.pathname}:${JSON.stringify([params.args || [], kwargs])}`;
+  const copy = await dbGet(key);
+  try {
+    const response = await network(request, Boolean(copy), CALL_TIMEOUT_MS);
+    if (response.ok) {
+      const answer = await response.clone().json();
+      if (!answer.error && "result" in answer) {
+        await dbPut({ key, result: answer.result, savedAt: Date.now() });
+      }
+    }
+    return response;
+  } catch (error) {
+    if (!copy) {
+      throw error;
+    }
+    let result = copy.result;
+    if (result && typeof result === "object" && !Array.isArray(result)) {
+      result = { ...result, optics_offline_cache: { saved_at: copy.savedAt } };
+    }
+    return new Response(JSON.stringify({ jsonrpc: "2.0", id: body.id, result }), {
+      headers: { "Content-Type": "application/json" },
+    });
+  }
+}
+
+async function forget() {
+  await caches.delete(CACHE_NAME);
+  const db = await openDb();
+  await done(db.transaction(DB_STORE, "readwrite").objectStore(DB_STORE).clear());
+}
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(DB_NAME, VERSION);
+    open.onupgradeneeded = () => {
+      const db = open.result;
+      if (db.objectStoreNames.contains(DB_STORE)) {
+        db.deleteObjectStore(DB_STORE);
+      }
+      db.createObjectStore(DB_STORE, { keyPath: "key" });
+    };
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+}
+
+function done(idbRequest) {
+  return new Promise((resolve, reject) => {
+    idbRequest.onsuccess = () => resolve(idbRequest.result);
+    idbRequest.onerror = () => reject(idbRequest.error);
+  });
+}
+
+async function dbGet(key) {
+  const db = await openDb();
+  return done(db.transaction(DB_STORE).objectStore(DB_STORE).get(key));
+}
+
+async function dbPut(record) {
+  const db = await openDb();
+  return done(db.transaction(DB_STORE, "readwrite").objectStore(DB_STORE).put(record));
+}

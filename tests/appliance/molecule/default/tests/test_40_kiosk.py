@@ -1,0 +1,312 @@
+"""The cashier's kiosk on the booted till (till_kiosk): kkt-kiosk.service runs cage (wlroots' headless
+backend: no GPU, no screen in the container) with Chromium in kiosk mode at the POS URL, as an unprivileged
+user without a shell; the managed policy keeps it on the POS origin; after ``kill -9`` of the browser the
+POS page is back within 10 s.
+
+No Odoo runs in the test till: the test serves a stand-in POS product screen on the till's loopback at the
+inventory's ``till_kiosk_url`` (http://127.0.0.1:8069/pos/ui?config_id=1) and reads the page through the
+DevTools protocol. Chromium's CDP port (``till_kiosk_remote_debugging_port``, test inventory only) is bound
+to the till's 127.0.0.1 and sshd forwards no ports, so the test speaks CDP from the host *inside the till's
+network namespace* (``ip netns exec``; the harness's till-up.sh created it): this file run as a script is
+that CDP client. Screenshots are kept in build/screenshots/kiosk/.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CDP_PORT = 9222
+POS_URL = "http://127.0.0.1:8069/pos/ui?config_id=1"
+POS_ORIGIN = "http://127.0.0.1:8069"
+RESTART_LIMIT_S = 10.0
+SHOTS = Path(__file__).resolve().parents[5] / "build" / "screenshots" / "kiosk"
+
+# The stand-in POS: every GET answers the same product screen (the markup of Odoo 17's ProductScreen
+# reduced to what the test reads: the screen, the product cards and their names).
+STANDIN = r'''
+"""Stand-in for the store's Odoo POS page (kiosk test only): a product screen on 127.0.0.1:8069."""
+import http.server
+
+PRODUCTS = [("Линза Essilor 1.6", "4 200,00"), ("Оправа Ray-Ban RB5154", "12 900,00"),
+            ("Раствор Opti-Free 300 мл", "890,00")]
+CARDS = "".join(
+    f'<article class="product" data-product-id="{i}"><div class="product-name">{name}</div>'
+    f'<span class="price-tag">{price} ₽</span></article>'
+    for i, (name, price) in enumerate(PRODUCTS, 1)
+)
+STYLE = (
+    "body{font:18px sans-serif;margin:0;background:#f5f5f5}"
+    ".pos-topheader{background:#714b67;color:#fff;padding:12px}"
+    ".product-list{display:flex;flex-wrap:wrap;gap:12px;padding:12px}"
+    ".product{background:#fff;border:1px solid #ccc;border-radius:6px;padding:16px;width:200px}"
+    ".price-tag{color:#017e84;font-weight:bold}"
+)
+PAGE = f"""<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8">
+<title>Optics POS (stand-in)</title><style>{STYLE}</style></head>
+<body><div class="pos"><div class="pos-topheader">Точка продаж — till-01</div>
+<div class="product-screen" data-optics-screen="ProductScreen"><div class="product-list">{CARDS}</div></div>
+</div></body></html>""".encode()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(PAGE)))
+        self.end_headers()
+        self.wfile.write(PAGE)
+
+    def log_message(self, *args):
+        pass
+
+
+http.server.ThreadingHTTPServer(("127.0.0.1", 8069), Handler).serve_forever()
+'''
+
+# What the test reads from the page (one JSON string).
+PAGE_STATE = (
+    "JSON.stringify({href: location.href, ready: document.readyState,"
+    " screen: !!document.querySelector('.product-screen[data-optics-screen=ProductScreen]'),"
+    " products: [...document.querySelectorAll('.product .product-name')].map(e => e.textContent)})"
+)
+
+
+# --- the CDP client (runs in the till's network namespace) -----------------------------------------------
+
+
+def _cdp_page_ws(port: int) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as resp:
+        targets = json.load(resp)
+    pages = [t for t in targets if t.get("type") == "page"]
+    if not pages:
+        raise RuntimeError(f"no page target: {targets}")
+    return pages[0]["webSocketDebuggerUrl"]
+
+
+class _Cdp:
+    def __init__(self, port: int):
+        import websocket  # websocket-client, in the repository's venv
+
+        self.ws = websocket.create_connection(_cdp_page_ws(port), timeout=10, suppress_origin=True)
+        self.next_id = 0
+
+    def call(self, method: str, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.next_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg["result"]
+
+    def state(self) -> dict:
+        result = self.call("Runtime.evaluate", expression=PAGE_STATE, returnByValue=True)
+        return json.loads(result["result"]["value"])
+
+
+def _cdp_main(argv: list[str]) -> None:
+    """``state`` | ``wait SECONDS`` | ``screenshot FILE`` | ``navigate URL`` | ``reload`` — prints JSON."""
+    command, args = argv[0], argv[1:]
+    if command == "wait":
+        # Until the stand-in's product screen is there (a fresh browser: the port and the page appear late).
+        deadline, last = time.monotonic() + float(args[0]), None
+        while time.monotonic() < deadline:
+            try:
+                state = _Cdp(CDP_PORT).state()
+                if state["ready"] == "complete" and state["screen"]:
+                    print(json.dumps(state))
+                    return
+                last = state
+            except Exception as exc:  # noqa: BLE001 - a browser still starting refuses in many ways
+                last = repr(exc)
+            time.sleep(0.1)
+        print(json.dumps({"timeout": True, "last": last}))
+        return
+    cdp = _Cdp(CDP_PORT)
+    if command == "state":
+        print(json.dumps(cdp.state()))
+    elif command == "screenshot":
+        shot = cdp.call("Page.captureScreenshot", format="png")
+        Path(args[0]).write_bytes(base64.b64decode(shot["data"]))
+        print(json.dumps({"bytes": Path(args[0]).stat().st_size}))
+    elif command == "navigate":
+        print(json.dumps(cdp.call("Page.navigate", url=args[0])))
+    elif command == "reload":
+        print(json.dumps(cdp.call("Page.reload", ignoreCache=True)))
+    else:
+        raise SystemExit(f"unknown command {command}")
+
+
+# --- the tests (host side) --------------------------------------------------------------------------------
+
+
+def _netns(till_name: str) -> str:
+    """The till's network namespace, named by the harness (till-lib.sh till_id)."""
+    from conftest import SCRIPTS
+
+    out = subprocess.run(
+        ["bash", "-c", f'. "{SCRIPTS}/till-lib.sh"; till_id "$1"', "till-id", till_name],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def cdp(till, *args: str, timeout: float = 30) -> dict:
+    result = subprocess.run(
+        ["ip", "netns", "exec", _netns(till.name), sys.executable, __file__, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _show(host, unit: str) -> dict[str, str]:
+    props: dict[str, str] = {}
+    for line in host.run(f"systemctl show --all --no-pager {unit}").stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            props[key] = value
+    return props
+
+
+def _browser_pid(host) -> int:
+    """Chromium's browser process: cage's one child (Debian's /usr/bin/chromium execs the binary)."""
+    cage = _show(host, "kkt-kiosk.service")["MainPID"]
+    pids = host.run(f"pgrep -P {cage} -x chromium").stdout.split()
+    assert len(pids) == 1, f"cage {cage} children: {pids}"
+    return int(pids[0])
+
+
+HARDENING = {
+    "Restart": "always",
+    "RestartUSec": "1s",
+    "User": "kkt-kiosk",
+    "NoNewPrivileges": "yes",
+    "ProtectSystem": "strict",
+    "ProtectHome": "yes",
+    "DevicePolicy": "closed",
+    "CapabilityBoundingSet": "",
+    "RestrictSUIDSGID": "yes",
+    "Slice": "kkt.slice",
+}
+
+
+def test_kiosk_unit_is_active_and_hardened(host):
+    kiosk = host.service("kkt-kiosk")
+    assert kiosk.is_enabled and kiosk.is_running
+    props = _show(host, "kkt-kiosk.service")
+    for key, expected in HARDENING.items():
+        assert props[key] == expected, f"{key}={props[key]!r}, expected {expected!r}"
+    # The test inventory's headless backend (the drop-in of the role).
+    assert "WLR_BACKENDS=headless" in props["Environment"]
+    out = host.run("systemd-analyze security --no-pager kkt-kiosk.service").stdout
+    score = float(out.strip().splitlines()[-1].split("exposure level for kkt-kiosk.service:")[1].split()[0])
+    print(f"\nkkt-kiosk.service exposure {score}")
+    assert score <= 2.5, out[-600:]
+
+
+def test_kiosk_user_has_no_shell_and_no_privileges(host):
+    entry = host.run("getent passwd kkt-kiosk").stdout.strip().split(":")
+    assert entry[6] == "/usr/sbin/nologin", entry
+    assert int(entry[2]) < 1000, "a system user"
+    assert host.run("id -Gn kkt-kiosk").stdout.split() == ["kkt-kiosk"], "no supplementary groups"
+    assert host.run("passwd -S kkt-kiosk").stdout.split()[1] == "L", "password locked"
+    sudo = host.run("sudo -n -l -U kkt-kiosk")
+    assert "is not allowed to run sudo" in sudo.stdout + sudo.stderr, sudo.stdout + sudo.stderr
+    # As the kiosk user, a shell is refused (nologin), and the adapter's state stays out of reach.
+    assert host.run("runuser -u kkt-kiosk -- true").rc == 0
+    assert host.run("su kkt-kiosk -c true").rc != 0
+    assert host.run("runuser -u kkt-kiosk -- ls /var/lib/kkt-adapter").rc != 0
+    # Chromium runs in kiosk mode under cage only; no other client, no VT switching flag.
+    cage = host.run("ps -o args= -C cage").stdout.strip()
+    assert cage.startswith("/usr/bin/cage -d -- /usr/bin/chromium --kiosk"), cage
+    assert " -s " not in cage
+
+
+def test_policy_locks_the_kiosk_to_the_pos_origin(host):
+    policy = json.loads(host.file("/etc/chromium/policies/managed/kkt-kiosk.json").content_string)
+    assert policy["URLBlocklist"] == ["*"]
+    assert policy["URLAllowlist"] == [POS_ORIGIN]
+    for name in (
+        "LocalNetworkAccessAllowedForUrls",
+        "LoopbackNetworkAllowedForUrls",
+        "LocalNetworkAllowedForUrls",
+    ):
+        assert policy[name] == [POS_ORIGIN], name
+    assert policy["DownloadRestrictions"] == 3
+    # The test inventory's CDP port relaxes DevTools (production: 2, no remote debugging).
+    assert (policy["DeveloperToolsAvailability"], policy["RemoteDebuggingAllowed"]) == (1, True)
+
+
+@pytest.fixture(scope="module")
+def standin(host):
+    """The stand-in POS page on the till's 127.0.0.1:8069 (a transient unit), for this module's tests."""
+    host.run("systemctl stop kkt-pos-standin.service")
+    script = base64.b64encode(STANDIN.encode()).decode()
+    assert host.run(f"echo {script} | base64 -d > /run/kkt-pos-standin.py").rc == 0
+    started = host.run(
+        "systemd-run --unit=kkt-pos-standin --property=DynamicUser=yes --collect"
+        " python3 /run/kkt-pos-standin.py"
+    )
+    assert started.rc == 0, started.stderr
+    yield
+    host.run("systemctl stop kkt-pos-standin.service")
+
+
+def test_kiosk_shows_the_pos_product_screen(host, till, standin):
+    # The kiosk opened the URL before the stand-in was there (an error page): load it again.
+    cdp(till, "navigate", POS_URL)
+    state = cdp(till, "wait", "20")
+    assert not state.get("timeout"), state
+    assert state["href"] == POS_URL
+    assert state["products"] == ["Линза Essilor 1.6", "Оправа Ray-Ban RB5154", "Раствор Opti-Free 300 мл"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = cdp(till, "screenshot", str(SHOTS / f"{till.name}-pos.png"))
+    assert shot["bytes"] > 5000, shot
+    print(f"\nkiosk: {state['href']} shows {len(state['products'])} products; screenshot in {SHOTS}")
+
+
+def test_navigation_off_the_pos_origin_is_blocked(host, till, standin):
+    answer = cdp(till, "navigate", "http://192.0.2.10/")
+    assert answer.get("errorText") == "net::ERR_BLOCKED_BY_ADMINISTRATOR", answer
+    cdp(till, "navigate", POS_URL)
+    assert not cdp(till, "wait", "20").get("timeout")
+
+
+def test_kill_9_of_the_browser_brings_the_pos_back_within_10_s(host, till, standin):
+    before = _show(host, "kkt-kiosk.service")
+    browser = _browser_pid(host)
+    started = time.monotonic()
+    assert host.run(f"kill -9 {browser}").rc == 0
+    state = cdp(till, "wait", str(RESTART_LIMIT_S + 5))
+    elapsed = time.monotonic() - started
+    after = _show(host, "kkt-kiosk.service")
+    print(
+        f"\nkiosk: kill -9 of Chromium {browser} → POS product screen back in {elapsed:.1f} s"
+        f" (limit {RESTART_LIMIT_S:.0f} s)"
+    )
+    assert not state.get("timeout"), state
+    assert state["href"] == POS_URL and len(state["products"]) == 3
+    assert int(after["NRestarts"]) == int(before["NRestarts"]) + 1
+    assert _browser_pid(host) != browser
+    assert elapsed <= RESTART_LIMIT_S
+    shot = cdp(till, "screenshot", str(SHOTS / f"{till.name}-pos-after-kill.png"))
+    assert shot["bytes"] > 5000, shot
+
+
+if __name__ == "__main__":
+    _cdp_main(sys.argv[1:])

@@ -1,0 +1,127 @@
+"""A fiscal POS on a real Odoo server for browser scenarios: provisioning over XML-RPC and tours over CDP.
+
+``provision_pos(server, run, origin)`` creates, as the administrator: a VAT-exempt tax with its FFD code,
+``products`` products available in the POS (one of them ``Offline Frame 0007``), a cash journal
+and payment method ``Offline cash``, a POS config with fiscalization through its own till, that till with a
+token, and an opened session. ``sell_once(browser)`` sells it through the POS screens (clicks in the page over
+CDP) and waits for the till's fiscal receipt on screen. Test-only; never shipped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from tests.kit.browser import Browser
+from tests.kit.odoo_server import OdooServer
+
+#: The product the scenarios sell and the store's cash payment method.
+TOUR_PRODUCT = "Offline Frame 0007"
+CASH_METHOD = "Offline cash"
+PRODUCT_PRICE = 120.0
+#: Records created per XML-RPC call (one call of thousands would hold a worker for long).
+CREATE_BATCH = 500
+
+
+@dataclass
+class PosFixture:
+    config_id: int
+    session_id: int
+    pos_id: str
+    till_token: str
+    product_ids: list[int]
+
+    def url(self, origin: str) -> str:
+        return f"{origin}/pos/ui?config_id={self.config_id}"
+
+
+def provision_pos(server: OdooServer, run: str, products: int) -> PosFixture:
+    call = server.call
+    tax = call(
+        "account.tax",
+        "create",
+        {"name": f"Offline VAT exempt {run}", "amount": 0, "price_include": True, "optics_ffd_vat_code": "6"},
+    )
+    names = [TOUR_PRODUCT if n == 7 else f"Offline item {run} {n:04d}" for n in range(products)]
+    product_ids: list[int] = []
+    for start in range(0, products, CREATE_BATCH):
+        batch = [
+            {
+                "name": name,
+                "available_in_pos": True,
+                "list_price": PRODUCT_PRICE,
+                "taxes_id": [(6, 0, [tax])],
+                "type": "consu",
+            }
+            for name in names[start : start + CREATE_BATCH]
+        ]
+        product_ids += call("product.product", "create", batch)
+    journal = call(
+        "account.journal",
+        "create",
+        {"name": f"Offline cash {run}", "type": "cash", "code": f"OC{run[:3].upper()}"},
+    )
+    method = call(
+        "pos.payment.method",
+        "create",
+        {"name": CASH_METHOD, "is_cash_count": True, "journal_id": journal},
+    )
+    config = call(
+        "pos.config",
+        "create",
+        {"name": f"Offline store {run}", "payment_method_ids": [(6, 0, [method])]},
+    )
+    pos_id = f"offline-{run}"
+    token = server.add_till(pos_id)
+    [till] = call("pos.offline.buffer.status", "search", [("pos_id", "=", pos_id)])
+    call("pos.offline.buffer.status", "write", [till], {"pos_config_id": config})
+    call("pos.config", "write", [config], {"optics_fiscal": True})
+    call("pos.config", "open_ui", [config])
+    [session] = call("pos.session", "search", [("config_id", "=", config), ("state", "!=", "closed")])
+    call("pos.session", "action_pos_session_open", [session])
+    return PosFixture(config, session, pos_id, token, product_ids)
+
+
+def open_pos(browser: Browser, url: str, timeout: float = 120.0) -> None:
+    """Load the POS page and wait for its product screen."""
+    browser.navigate(url)
+    wait_product_screen(browser, timeout)
+
+
+def wait_product_screen(browser: Browser, timeout: float = 120.0) -> None:
+    screen = "document.querySelector('.product-screen article.product')"
+    browser.wait_for(f"window.posmodel && posmodel.opticsOffline && {screen}", timeout)
+
+
+def reload(browser: Browser) -> None:
+    """``location.reload()`` as F5 does (Page.navigate would wait on the POS's unload handling)."""
+    browser.evaluate("setTimeout(() => location.reload(), 0), true")
+    time.sleep(0.5)
+
+
+def _click(browser: Browser, selector: str, text: str = "", timeout: float = 30.0) -> None:
+    """Wait for an element (with ``text`` in it, when given) and click it as a cashier would."""
+    find = (
+        f"[...document.querySelectorAll({selector!r})].find((e) => e.textContent.includes({text!r}))"
+        if text
+        else f"document.querySelector({selector!r})"
+    )
+    browser.wait_for(find, timeout)
+    browser.evaluate(f"({find}).click(), true")
+
+
+def sell_once(browser: Browser, product: str = TOUR_PRODUCT, method: str = CASH_METHOD) -> str:
+    """One sale on the product screen: the product, pay in full by ``method``, validate; waits until the
+    till's receipt is on screen (the FD number) and starts the next order. Returns the order's name."""
+    _click(browser, "article.product .product-name", product)
+    _click(browser, ".product-screen .pay-order-button")
+    _click(browser, ".paymentmethods .paymentmethod", method)
+    browser.wait_for("document.querySelector('.payment-screen .button.next.highlight')", 30)
+    name = browser.evaluate("posmodel.get_order().name")
+    _click(browser, ".payment-screen .button.next.highlight")
+    browser.wait_for(
+        "document.querySelector('.receipt-screen .optics-fiscal .optics-fd')?.textContent.trim()", 60
+    )
+    _click(browser, ".receipt-screen .button.next")
+    browser.wait_for("document.querySelector('.product-screen article.product')", 30)
+    return name
