@@ -2,6 +2,11 @@
 the DOM, time what a user waits for, take screenshots. Test-only; never shipped.
 
 Chromium is Debian's (installed by the Odoo bench); the CDP socket is ``websocket-client``.
+
+``Browser(policy={...})`` starts Chromium with that managed policy (as a till's kiosk role installs it in
+``/etc/chromium/policies/managed``) without touching the machine's ``/etc``: Chromium runs in a private mount
+namespace (``unshare``, root only) where a temporary folder is bind-mounted over ``/etc/chromium``.
+``kill9()`` then ``start()`` again is a browser crash and restart on the same profile.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -31,10 +37,20 @@ class BrowserError(RuntimeError):
 class Browser:
     """One Chromium process with one page; ``with Browser() as b:`` starts and stops it."""
 
-    def __init__(self, width: int = 1440, height: int = 900, profile: Path | None = None):
+    def __init__(
+        self,
+        width: int = 1440,
+        height: int = 900,
+        profile: Path | None = None,
+        policy: dict | None = None,
+        args: tuple[str, ...] = (),
+    ):
         self.width, self.height = width, height
         self._own_profile = profile is None
         self.profile = profile or Path(tempfile.mkdtemp(prefix="cdp-profile-"))
+        self.policy = policy
+        self.extra_args = args  # further Chromium flags
+        self._policy_root: Path | None = None
         self.proc: subprocess.Popen | None = None
         self.ws: websocket.WebSocket | None = None
         self._ids = itertools.count(1)
@@ -53,7 +69,7 @@ class Browser:
         if os.geteuid() == 0:
             args.append("--no-sandbox")  # Chromium refuses to sandbox as root (CI containers run as root)
         self.proc = subprocess.Popen(
-            [*args, "about:blank"],
+            [*self._policy_prefix(), *args, *self.extra_args, "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -84,15 +100,39 @@ class Browser:
         )
         return self
 
-    def stop(self) -> None:
+    def _policy_prefix(self) -> list[str]:
+        """The command that gives Chromium ``self.policy`` as its managed policy (none without one)."""
+        if self.policy is None:
+            return []
+        if os.geteuid() != 0:
+            raise BrowserError("a managed policy needs root (a private mount namespace over /etc/chromium)")
+        if self._policy_root is None:
+            self._policy_root = Path(tempfile.mkdtemp(prefix="cdp-policy-"))
+        managed = self._policy_root / "policies" / "managed"
+        managed.mkdir(parents=True, exist_ok=True)
+        (managed / "test.json").write_text(json.dumps(self.policy, indent=2), encoding="utf-8")
+        Path("/etc/chromium").mkdir(exist_ok=True)  # Debian's package ships it; the mount point
+        return [
+            "unshare", "--mount", "--propagation", "private", "--",
+            "sh", "-c", 'mount --bind "$0" /etc/chromium && exec "$@"', str(self._policy_root),
+        ]  # fmt: skip
+
+    def kill9(self) -> None:
+        """SIGKILL to Chromium and all its processes (a crash); the profile stays for ``start()``."""
         if self.ws is not None:
             self.ws.close()
             self.ws = None
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+    def stop(self) -> None:
+        self.kill9()
         if self._own_profile:
             shutil.rmtree(self.profile, ignore_errors=True)
+        if self._policy_root is not None:
+            shutil.rmtree(self._policy_root, ignore_errors=True)
+            self._policy_root = None
 
     def __enter__(self) -> Browser:
         return self.start()
@@ -155,14 +195,21 @@ class Browser:
         path.write_bytes(base64.b64decode(data))
         return path
 
-    def login_odoo(self, url: str, database: str, login: str, password: str) -> None:
-        """A session cookie from Odoo's JSON-RPC authenticate, handed to the browser."""
+    def login_odoo(
+        self, url: str, database: str, login: str, password: str, verify: bool | str = True
+    ) -> None:
+        """A session cookie from Odoo's JSON-RPC authenticate, handed to the browser (``verify``: the CA
+        bundle of an https ``url`` signed by a test CA)."""
         reply = requests.post(
             f"{url}/web/session/authenticate",
             json={"jsonrpc": "2.0", "params": {"db": database, "login": login, "password": password}},
             timeout=60,
+            verify=verify,
         )
         if reply.json().get("error") or "session_id" not in reply.cookies:
             raise BrowserError(f"odoo login failed for {login}: {reply.text[:300]}")
+        cookie = next(c for c in reply.cookies if c.name == "session_id")
+        # With Odoo's expiry, as the browser would keep it: a cookie without one dies with the browser.
+        expiry = {"expires": cookie.expires} if cookie.expires else {}
         self.send("Network.enable")
-        self.send("Network.setCookie", name="session_id", value=reply.cookies["session_id"], url=url)
+        self.send("Network.setCookie", name="session_id", value=cookie.value, url=url, **expiry)

@@ -72,14 +72,23 @@ class Bench:
 class OdooServer:
     """``odoo-bin --workers=N`` on the bench database, in its own process group (SIGKILL takes it all)."""
 
-    def __init__(self, bench: Bench, name: str, workers: int = 2, cron_threads: int = 0):
+    def __init__(
+        self,
+        bench: Bench,
+        name: str,
+        workers: int = 2,
+        cron_threads: int = 0,
+        http_interface: str = "127.0.0.1",
+    ):
         self.bench = bench
         self.name = name
         self.workers = workers
         #: 0 by default: the scenarios call every method themselves; background jobs (price imports) need 1+.
         self.cron_threads = cron_threads
+        #: Loopback by default; a NetLab's management address when a proxy in its namespace fronts Odoo.
+        self.http_interface = http_interface
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{http_interface}:{self.port}"
         self.log = bench.log_dir / f"odoo-{name}.log"
         self.proc: subprocess.Popen | None = None
         self._local = threading.local()
@@ -90,7 +99,8 @@ class OdooServer:
             b.python, b.odoo_bin, "--addons-path", b.addons_path,
             "--db_host", b.pg_host, "--db_port", b.pg_port, "--db_user", b.pg_user,
             "-d", b.database, "--db-filter", f"^{b.database}$", "--no-database-list",
-            "--http-interface", "127.0.0.1", "--http-port", str(self.port), "--gevent-port", str(free_port()),
+            "--http-interface", self.http_interface, "--http-port", str(self.port),
+            "--gevent-port", str(free_port()),
             f"--workers={self.workers}", f"--max-cron-threads={self.cron_threads}", "--log-level=info",
             # Generous limits: a 2-CPU box under test must not have its workers recycled mid-scenario.
             "--limit-time-real=300", "--limit-time-cpu=300",

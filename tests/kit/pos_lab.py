@@ -4,13 +4,20 @@
 ``products`` products available in the POS (one of them ``Offline Frame 0007``), a cash journal
 and payment method ``Offline cash``, a POS config with fiscalization through its own till, that till with a
 token, and an opened session. ``sell_once(browser)`` sells it through the POS screens (clicks in the page over
-CDP) and waits for the till's fiscal receipt on screen. Test-only; never shipped.
+CDP) and waits for the till's fiscal receipt on screen. ``kiosk_policy(origin)`` is the managed Chromium
+policy the till_kiosk role installs, rendered from the role's own variables for a test's origin. Test-only;
+never shipped.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from jinja2.nativetypes import NativeEnvironment
 
 from tests.kit.browser import Browser
 from tests.kit.odoo_server import OdooServer
@@ -21,6 +28,8 @@ CASH_METHOD = "Offline cash"
 PRODUCT_PRICE = 120.0
 #: Records created per XML-RPC call (one call of thousands would hold a worker for long).
 CREATE_BATCH = 500
+#: The kiosk role's internal variables (its managed policy among them).
+KIOSK_VARS = Path(__file__).resolve().parents[2] / "ansible" / "roles" / "till_kiosk" / "vars" / "main.yml"
 
 
 @dataclass
@@ -125,3 +134,29 @@ def sell_once(browser: Browser, product: str = TOUR_PRODUCT, method: str = CASH_
     _click(browser, ".receipt-screen .button.next")
     browser.wait_for("document.querySelector('.product-screen article.product')", 30)
     return name
+
+
+def kiosk_policy(origin: str, extra_allowed: Sequence[str] = (), ca_certificates: Sequence[str] = ()) -> dict:
+    """The till_kiosk role's Chromium policy for ``origin`` (as Ansible renders ``__till_kiosk_policy``),
+    with DevTools allowed (the tests' CDP port, as the test inventory sets it) and ``ca_certificates``
+    (base64 DER) trusted: a store whose Odoo has a certificate of the chain's own CA."""
+    role_vars = yaml.safe_load(KIOSK_VARS.read_text(encoding="utf-8"))
+    values = {
+        "__till_kiosk_origin": origin,
+        "till_kiosk_extra_allowed_urls": list(extra_allowed),
+        "till_kiosk_remote_debugging_port": 9222,
+        "till_kiosk_printing_enabled": False,
+    }
+    env = NativeEnvironment()
+
+    def render(value: object) -> object:
+        if isinstance(value, str):
+            return env.from_string(value).render(values) if "{{" in value else value
+        if isinstance(value, list):
+            return [render(item) for item in value]
+        return value
+
+    policy = {name: render(value) for name, value in role_vars["__till_kiosk_policy"].items()}
+    if ca_certificates:
+        policy["CACertificates"] = list(ca_certificates)
+    return policy

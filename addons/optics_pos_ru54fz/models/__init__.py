@@ -3,10 +3,12 @@
 # The token mixin is registered before the till model that inherits it.
 from . import till_token
 from . import fiscal_document, ir_http, order_from_document, pos_order, till, till_digest
+
+# The login-number mixin is registered before the pos.session extension that uses it.
+from . import pos_session_offline
 from . import (
     pos_config,
     pos_session,
-    pos_session_offline,
     product,
     res_config_settings,
     res_users,

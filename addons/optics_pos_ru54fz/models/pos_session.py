@@ -30,7 +30,9 @@ def _iso_to_utc(value, tz_name):
 
 
 class PosSession(models.Model):
-    _inherit = "pos.session"
+    # optics.pos.login.numbers (pos_session_offline.py): order names stay unique when the POS reopens offline.
+    _name = "pos.session"
+    _inherit = ["pos.session", "optics.pos.login.numbers"]
 
     optics_shift_report_ids = fields.One2many(
         "optics.pos.shift.report", "session_id", string="Z reports", readonly=True

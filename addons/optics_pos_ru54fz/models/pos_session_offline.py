@@ -20,8 +20,11 @@ ORDER_UID = re.compile(r"(\d{5,})-(\d{3,})-(\d{4,})$")
 MAX_LOGIN_NUMBER = 1_000_000
 
 
-class PosSession(models.Model):
-    _inherit = "pos.session"
+class PosLoginNumbers(models.AbstractModel):
+    """Mixed into ``pos.session`` (models/pos_session.py): the login numbers of one session."""
+
+    _name = "optics.pos.login.numbers"
+    _description = "POS session login numbers"
 
     def optics_reserve_login(self, login_number):
         """Move the session's login number up to ``login_number`` (never down); returns the new number."""

@@ -10,10 +10,13 @@
 //   customers, and the small lookups the POS makes before it shows): network first, each good answer
 //   kept in IndexedDB; offline the kept answer is returned, marked `optics_offline_cache` so the POS
 //   knows it runs on a copy and how old it is;
-// - everything else (saving orders, the bus, the till on loopback) is not touched: it fails offline as
-//   it would without a worker, and the POS keeps those orders until Odoo is back.
-// After one timeout, OFFLINE_WINDOW_MS of further requests go straight to the copies, so a cold start
-// behind a dead link waits for one timeout, not one per call. Plain script: no Odoo module system here.
+// - every other call to Odoo (saving orders, the login number, Z reports): passed through, but bounded by
+//   CALL_TIMEOUT_MS; a dead link (a dropped cable drops packets: nothing answers, the browser would wait
+//   minutes) fails it as a lost connection, which the POS handles by keeping its orders until Odoo is back;
+// - the till on loopback and the bus's websocket are not touched.
+// After one timeout, OFFLINE_WINDOW_MS of further requests go straight to the copies (or fail at once), so
+// a start or a sale behind a dead link waits for one timeout, not one per call. Plain script: no Odoo
+// module system here.
 /* eslint-env serviceworker */
 "use strict";
 
@@ -69,6 +72,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(staticFile(request, url));
   } else if (request.method === "POST" && STARTUP_CALLS.has(url.pathname)) {
     event.respondWith(startupCall(request, url));
+  } else if (request.method === "POST") {
+    event.respondWith(otherCall(request));
   }
 });
 
@@ -103,13 +108,17 @@ async function network(request, hasCopy, timeoutMs = PAGE_TIMEOUT_MS) {
   if (hasCopy && Date.now() < offlineUntil) {
     throw new Error("Odoo was unreachable a moment ago");
   }
-  const pending = fetch(request);
   if (!hasCopy) {
-    return pending;
+    return fetch(request);
   }
+  const controller = new AbortController();
+  const pending = fetch(request, { signal: controller.signal });
   let timer;
   const timeout = new Promise((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error("Odoo did not answer in time")), timeoutMs);
+    timer = setTimeout(() => {
+      abandon(controller);
+      reject(new Error("Odoo did not answer in time"));
+    }, timeoutMs);
   });
   try {
     const response = await Promise.race([pending, timeout]);
@@ -126,6 +135,50 @@ async function network(request, hasCopy, timeoutMs = PAGE_TIMEOUT_MS) {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Any other call: Odoo's answer as it is; no answer in CALL_TIMEOUT_MS (or no answer at all while the
+ * link is known to be down) is a network error, which Odoo's RPC turns into a lost connection. A save
+ * that timed out here but reached Odoo is sent again later and deduplicated by the order's access_token.
+ */
+async function otherCall(request) {
+  if (Date.now() < offlineUntil) {
+    return Response.error();
+  }
+  const controller = new AbortController();
+  const pending = fetch(request, { signal: controller.signal });
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => {
+      abandon(controller);
+      resolve(null);
+    }, CALL_TIMEOUT_MS);
+  });
+  try {
+    const response = await Promise.race([pending, timeout]);
+    if (!response || [502, 503, 504].includes(response.status)) {
+      offlineUntil = Date.now() + OFFLINE_WINDOW_MS; // no answer, or the proxy says Odoo is down
+    } else {
+      offlineUntil = 0;
+    }
+    return response || Response.error();
+  } catch {
+    offlineUntil = Date.now() + OFFLINE_WINDOW_MS;
+    return Response.error();
+  } finally {
+    clearTimeout(timer);
+    pending.catch(() => {}); // a late answer, if any, is dropped
+  }
+}
+
+/**
+ * Give up a request Odoo has not answered. Aborting closes its connection: a request left waiting on a
+ * dead link keeps its socket for the many minutes TCP retransmits, and with the browser's six sockets per
+ * origin taken that way, nothing would reach Odoo after the link returns.
+ */
+function abandon(controller) {
+  controller.abort();
 }
 
 function isGoodPage(response) {
