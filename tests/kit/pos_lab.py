@@ -122,6 +122,14 @@ def _click(browser: Browser, selector: str, text: str = "", timeout: float = 30.
 def sell_once(browser: Browser, product: str = TOUR_PRODUCT, method: str = CASH_METHOD) -> str:
     """One sale on the product screen: the product, pay in full by ``method``, validate; waits until the
     till's receipt is on screen (the FD number) and starts the next order. Returns the order's name."""
+    # Typed into the product search first, as a cashier does: the grid shows at most 100 products per
+    # category, so in a large catalogue the product may not be on screen otherwise.
+    search = ".product-screen .input-container input"
+    browser.wait_for(f"document.querySelector({search!r})", 30)
+    browser.evaluate(
+        f"(() => {{ const input = document.querySelector({search!r}); input.value = {product!r};"
+        " input.dispatchEvent(new Event('input', { bubbles: true })); return true; })()"
+    )
     _click(browser, "article.product .product-name", product)
     _click(browser, ".product-screen .pay-order-button")
     _click(browser, ".paymentmethods .paymentmethod", method)

@@ -283,6 +283,7 @@ def test_pos_reopens_and_sells_with_odoo_unreachable(store: Store) -> None:
         )
     finally:
         browser.stop()
+        store.lab.set_loss(0)  # the next test needs the link, whatever happened here
 
 
 PROBE = """(async () => {
@@ -303,6 +304,7 @@ def _probe(browser: Browser, page: str, mode: str) -> str:
 
 
 def test_local_network_access_for_the_pos_origin_only(store: Store) -> None:
+    store.lab.set_loss(0)
     login = f"{store.front.origin}/web/login"
     other = f"{store.front.other_origin}/index.html"
     with store.browser(store.work / "profile-lna") as browser:
