@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 import xmlrpc.client
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,9 @@ class Bench:
     log_dir: Path
 
     @classmethod
-    def from_env(cls) -> Bench | None:
-        env = os.environ
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Bench | None:
+        """From ``env`` (default: this process's environment); None when no bench is named there."""
+        env = os.environ if env is None else env
         if "ODOO_BENCH_DB" not in env:
             return None
         return cls(

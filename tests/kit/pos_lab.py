@@ -44,7 +44,17 @@ class PosFixture:
         return f"{origin}/pos/ui?config_id={self.config_id}"
 
 
-def provision_pos(server: OdooServer, run: str, products: int) -> PosFixture:
+def provision_pos(
+    server: OdooServer,
+    run: str,
+    products: int,
+    config_id: int | None = None,
+    adapter_url: str | None = None,
+    pos_id: str | None = None,
+) -> PosFixture:
+    """``config_id``: set up that existing POS config (a till's kiosk URL names it) instead of a new one;
+    ``adapter_url``: the till's adapter as the cashier's browser reaches it (the addon's default otherwise);
+    ``pos_id``: the till's own id (a booted till's inventory names it; ``offline-<run>`` otherwise)."""
     call = server.call
     tax = call(
         "account.tax",
@@ -75,12 +85,15 @@ def provision_pos(server: OdooServer, run: str, products: int) -> PosFixture:
         "create",
         {"name": CASH_METHOD, "is_cash_count": True, "journal_id": journal},
     )
-    config = call(
-        "pos.config",
-        "create",
-        {"name": f"Offline store {run}", "payment_method_ids": [(6, 0, [method])]},
-    )
-    pos_id = f"offline-{run}"
+    values = {"name": f"Offline store {run}", "payment_method_ids": [(6, 0, [method])]}
+    if adapter_url:
+        values["optics_adapter_url"] = adapter_url
+    if config_id is None:
+        config = call("pos.config", "create", values)
+    else:
+        config = config_id
+        call("pos.config", "write", [config], values)
+    pos_id = pos_id or f"offline-{run}"
     token = server.add_till(pos_id)
     [till] = call("pos.offline.buffer.status", "search", [("pos_id", "=", pos_id)])
     call("pos.offline.buffer.status", "write", [till], {"pos_config_id": config})

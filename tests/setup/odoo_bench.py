@@ -13,7 +13,10 @@ From an Odoo 17.0 source tree (``ODOO_SRC``, else ``/opt/odoo17``; never committ
    ``addons/`` with a ``__manifest__.py``) installed with ``--test-enable``, only their tests run; the
    counts parsed from Odoo's own log: tests run, failed, errors, skipped;
 5. the scenarios that need real servers (``tests/odoo``: concurrency, kill -9) and the till contract suite
-   against the addon, with pytest on ``odoo-bin --workers=2`` servers started on that database.
+   against the addon, with pytest on ``odoo-bin --workers=2`` servers started on that database;
+6. a copy of the database as it was right after the install (``CLEAN_DB``, with its filestore), kept after
+   the run: the booted till's kiosk test (``make test-appliance``, run after this suite) shows the real POS
+   from a copy of it (``clean_copy``).
 
 Exit status 1 on any failed test, any error logged, zero tests, or (``CI=true``) any skipped test: Odoo
 turns a Chromium that did not start into a skip, and a skip proves nothing.
@@ -25,6 +28,7 @@ Usage: tests/setup/odoo_bench.py [--keep-db] [--addons a,b] [--no-scenarios]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import re
@@ -72,6 +76,12 @@ RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading
 LOG_LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 #: OdooTestResult.addSkip logs through the test's own logger: "<logger>: skipped Class.method : reason".
 SKIPPED = re.compile(r"^\S+ \S+ \d+ INFO \S+ \S+: skipped \S+ : ")
+
+
+#: The database kept after a run (see 6. above); each user works on a copy of it.
+CLEAN_DB = "bench_clean"
+#: odoo-bin's default data dir for root (no --data-dir is passed): attachments live in filestore/<database>.
+FILESTORE = Path.home() / ".local" / "share" / "Odoo" / "filestore"
 
 
 class BenchError(RuntimeError):
@@ -328,18 +338,62 @@ def stale_terms(src: Path, venv: Path, pg: Postgres, database: str, addons: list
     return stale
 
 
-def run_scenarios(src: Path, venv: Path, pg: Postgres, database: str) -> int:
-    """The scenarios on real ``odoo-bin --workers=2`` servers (tests/odoo) and the contract suite against
-    the addon, with pytest; they find the bench through ``ODOO_BENCH_*`` (tests/kit/odoo_server.py)."""
+def copy_database(pg: Postgres, source: str, target: str) -> None:
+    """``target`` as a copy of ``source`` (no session may be open on it), filestore included."""
+    pg.drop(target)
+    pg.psql(f'CREATE DATABASE "{target}" OWNER {PG_ROLE} TEMPLATE "{source}"')
+    shutil.rmtree(FILESTORE / target, ignore_errors=True)
+    if (FILESTORE / source).is_dir():
+        shutil.copytree(FILESTORE / source, FILESTORE / target)
+
+
+def drop_database(pg: Postgres, database: str) -> None:
+    pg.drop(database)
+    shutil.rmtree(FILESTORE / database, ignore_errors=True)
+
+
+def bench_env(src: Path, venv: Path, pg: Postgres, database: str) -> dict[str, str]:
+    """The ``ODOO_BENCH_*`` variables through which tests/kit/odoo_server.py finds the bench."""
     cmd = odoo_command(src, venv, pg)
     logs = BENCH / "servers"
     logs.mkdir(exist_ok=True)
-    env = dict(
-        os.environ,
+    return dict(
         ODOO_BENCH_PYTHON=cmd[0], ODOO_BENCH_ODOO_BIN=cmd[1], ODOO_BENCH_ADDONS_PATH=cmd[3],
         ODOO_BENCH_PG_HOST=str(pg.socket_dir), ODOO_BENCH_PG_PORT=str(pg.port), ODOO_BENCH_PG_USER=PG_ROLE,
         ODOO_BENCH_PG_BIN=str(PG_BIN), ODOO_BENCH_DB=database, ODOO_BENCH_LOG_DIR=str(logs),
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def clean_copy(name: str):
+    """For a suite run outside this script (the booted till's kiosk): the cluster started, ``name`` copied
+    from ``CLEAN_DB``, and the ``ODOO_BENCH_*`` variables for it; afterwards the copy is dropped and the
+    cluster stopped again if it was not running before. BenchError says what is missing."""
+    src = odoo_src()
+    venv = BENCH / "venv"
+    pg = Postgres()
+    if not (venv / "bin" / "python").exists() or not (pg.data / "PG_VERSION").exists():
+        raise BenchError(f"no Odoo bench in {BENCH}: run `make test-odoo` first")
+    was_running = pg._pg_ctl("status", capture_output=True).returncode == 0
+    pg.start()
+    try:
+        if pg.psql("SELECT 1 FROM pg_database WHERE datname = :'db'", db=CLEAN_DB).strip() != "1":
+            raise BenchError(f"no database {CLEAN_DB} on the bench: run `make test-odoo` first")
+        copy_database(pg, CLEAN_DB, name)
+        try:
+            yield bench_env(src, venv, pg, name)
+        finally:
+            drop_database(pg, name)
+    finally:
+        if not was_running:
+            pg.stop()
+
+
+def run_scenarios(src: Path, venv: Path, pg: Postgres, database: str) -> int:
+    """The scenarios on real ``odoo-bin --workers=2`` servers (tests/odoo) and the contract suite against
+    the addon, with pytest; they find the bench through ``ODOO_BENCH_*`` (tests/kit/odoo_server.py)."""
+    env = {**os.environ, **bench_env(src, venv, pg, database)}
+    logs = env["ODOO_BENCH_LOG_DIR"]
     started = time.monotonic()
     print(f"odoo-bench: scenarios on odoo-bin --workers=2 ({', '.join(SCENARIOS)}); server logs in {logs}")
     # -s: the scenarios print their figures (rounds, statuses, round times).
@@ -367,11 +421,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             venv = ensure_venv(src)
             counts = run_tests(src, venv, pg, addons, database)
+            copy_database(pg, database, CLEAN_DB)
             scenarios = 0 if args.no_scenarios else run_scenarios(src, venv, pg, database)
             stale = stale_terms(src, venv, pg, database, addons)
         finally:
             if not args.keep_db:
-                pg.drop(database)
+                drop_database(pg, database)
             pg.stop()
     except (BenchError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         print(f"odoo-bench: {exc}", file=sys.stderr)

@@ -48,9 +48,10 @@ def default_suites() -> list[Suite]:
         Suite("unit+integration", pytest_args=["tests/unit", "tests/integration"]),
         # Scenarios and benchmarks print their figures (-s): crash test, POC-1/4/5, latency, drain.
         Suite("scenarios", pytest_args=["-s", "tests/poc", "tests/load"]),
-        # The till as a booted system (molecule + testinfra, drills) and the bootable image (qemu).
-        Suite("appliance", pytest_args=["-s", "tests/appliance"]),
         Suite("odoo", command=[*make, "test-odoo"]),
+        # The till as a booted system (molecule + testinfra, drills) and the bootable image (qemu). After the
+        # Odoo suite: its kiosk test shows the real POS from the database that suite keeps (bench_clean).
+        Suite("appliance", pytest_args=["-s", "tests/appliance"]),
     ]
 
 

@@ -3,21 +3,33 @@ backend: no GPU, no screen in the container) with Chromium in kiosk mode at the 
 user without a shell; the managed policy keeps it on the POS origin; after ``kill -9`` of the browser the
 POS page is back within 10 s.
 
-No Odoo runs in the test till: the test serves a stand-in POS product screen on the till's loopback at the
-inventory's ``till_kiosk_url`` (http://127.0.0.1:8069/pos/ui?config_id=1) and reads the page through the
-DevTools protocol. Chromium's CDP port (``till_kiosk_remote_debugging_port``, test inventory only) is bound
-to the till's 127.0.0.1 and sshd forwards no ports, so the test speaks CDP from the host *inside the till's
-network namespace* (``ip netns exec``; the harness's till-up.sh created it): this file run as a script is
-that CDP client. Screenshots are kept in build/screenshots/kiosk/.
+The page is the real Odoo 17 POS when the Odoo bench is there (``make test-odoo`` ran before and kept
+``bench_clean``; ``make test`` runs the suites in that order): on a copy of that database the test starts
+``odoo-bin --workers=2`` on the host's loopback, sets up the store's POS config (the one the kiosk URL
+names, ``config_id=1``) with products, its till ``till-01`` and the till's adapter URL, and bridges the
+till's own 127.0.0.1:8069 (the inventory's ``till_kiosk_url``) to that server (tests/kit/netns_bridge.py:
+the till's namespace cannot reach the host's loopback). The kiosk then loads the POS through our service
+worker and talks to the till's real adapter. With no Odoo 17 tree on the machine the page is a stand-in
+product screen served on the till's loopback, and the test says so in one line; under ``CI=true`` an Odoo
+tree without the kept database is a failure.
+
+Chromium's CDP port (``till_kiosk_remote_debugging_port``, test inventory only) is bound to the till's
+127.0.0.1 and sshd forwards no ports, so the test speaks CDP from the host *inside the till's network
+namespace* (``ip netns exec``; the harness's till-up.sh created it): this file run as a script is that CDP
+client. Screenshots are kept in build/screenshots/kiosk/.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import shlex
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,7 +38,18 @@ CDP_PORT = 9222
 POS_URL = "http://127.0.0.1:8069/pos/ui?config_id=1"
 POS_ORIGIN = "http://127.0.0.1:8069"
 RESTART_LIMIT_S = 10.0
-SHOTS = Path(__file__).resolve().parents[5] / "build" / "screenshots" / "kiosk"
+REPO = Path(__file__).resolve().parents[5]
+SHOTS = REPO / "build" / "screenshots" / "kiosk"
+#: The store's POS config the inventory's kiosk URL names, and the till's id in the test inventory.
+CONFIG_ID = 1
+POS_ID = "till-01"
+#: The till's adapter as the kiosk's browser reaches it (its listen address in the test inventory; the
+#: inventory lets the POS origin call it, till_adapter_cors_origins).
+ADAPTER_URL = "http://10.0.2.100:8765"
+#: Products of the store's catalogue (the owner's plan: the POS keeps 1,000 products for offline starts).
+PRODUCTS = 1000
+#: Seconds for the first POS load on a fresh kiosk profile (assets compiled by Odoo on first request).
+FIRST_LOAD_S = 120.0
 
 # The stand-in POS: every GET answers the same product screen (the markup of Odoo 17's ProductScreen
 # reduced to what the test reads: the screen, the product cards and their names).
@@ -70,11 +93,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", 8069), Handler).serve_forever()
 '''
 
-# What the test reads from the page (one JSON string).
+# What the test reads from the page (one JSON string): the product screen, whether it is Odoo's POS (its
+# ``posmodel``) and whether our service worker controls the page, and the product cards' names.
 PAGE_STATE = (
     "JSON.stringify({href: location.href, ready: document.readyState,"
-    " screen: !!document.querySelector('.product-screen[data-optics-screen=ProductScreen]'),"
-    " products: [...document.querySelectorAll('.product .product-name')].map(e => e.textContent)})"
+    " screen: !!document.querySelector('.product-screen:not(.d-none)'),"
+    " odoo: !!window.posmodel,"
+    " worker: !!(navigator.serviceWorker && navigator.serviceWorker.controller),"
+    " products: [...document.querySelectorAll('.product-screen article.product .product-name')]"
+    ".map(e => e.textContent.trim())})"
 )
 
 
@@ -115,15 +142,23 @@ class _Cdp:
 
 
 def _cdp_main(argv: list[str]) -> None:
-    """``state`` | ``wait SECONDS`` | ``screenshot FILE`` | ``navigate URL`` | ``reload`` — prints JSON."""
+    """``state`` | ``wait SECONDS [odoo]`` | ``screenshot FILE`` | ``navigate URL`` | ``reload`` |
+    ``cookie NAME VALUE [EXPIRES]`` — prints JSON."""
     command, args = argv[0], argv[1:]
     if command == "wait":
-        # Until the stand-in's product screen is there (a fresh browser: the port and the page appear late).
+        # Until a product screen with products is there (a fresh browser: the port and the page appear
+        # late; Odoo's POS renders its screen after loading its data), and with ``odoo``, Odoo's own POS.
         deadline, last = time.monotonic() + float(args[0]), None
+        want_odoo = args[1:] == ["odoo"]
         while time.monotonic() < deadline:
             try:
                 state = _Cdp(CDP_PORT).state()
-                if state["ready"] == "complete" and state["screen"]:
+                if (
+                    state["ready"] == "complete"
+                    and state["screen"]
+                    and state["products"]
+                    and (state["odoo"] or not want_odoo)
+                ):
                     print(json.dumps(state))
                     return
                 last = state
@@ -143,6 +178,14 @@ def _cdp_main(argv: list[str]) -> None:
         print(json.dumps(cdp.call("Page.navigate", url=args[0])))
     elif command == "reload":
         print(json.dumps(cdp.call("Page.reload", ignoreCache=True)))
+    elif command == "cookie":
+        # Odoo's session cookie for the POS origin, with Odoo's expiry (a cookie without one dies with
+        # the browser, and the kiosk must come back logged in after a crash).
+        expiry = {"expires": float(args[2])} if len(args) > 2 else {}
+        cdp.call("Network.enable")
+        print(
+            json.dumps(cdp.call("Network.setCookie", name=args[0], value=args[1], url=POS_ORIGIN, **expiry))
+        )
     else:
         raise SystemExit(f"unknown command {command}")
 
@@ -251,9 +294,30 @@ def test_policy_locks_the_kiosk_to_the_pos_origin(host):
     assert (policy["DeveloperToolsAvailability"], policy["RemoteDebuggingAllowed"]) == (1, True)
 
 
-@pytest.fixture(scope="module")
-def standin(host):
-    """The stand-in POS page on the till's 127.0.0.1:8069 (a transient unit), for this module's tests."""
+@dataclass
+class PosPage:
+    """What the kiosk is expected to show: Odoo's POS (``odoo``) or the stand-in, and some product names."""
+
+    odoo: bool
+    products: list[str]
+    wait_args: tuple[str, ...]
+
+
+def _odoo_bench_or_reason():
+    """``odoo_bench`` (tests/setup) when this machine has an Odoo 17 tree, else the reason there is none."""
+    sys.path[:0] = [str(REPO), str(REPO / "tests" / "setup")]
+    import odoo_bench
+
+    try:
+        odoo_bench.odoo_src()
+    except odoo_bench.BenchError as exc:
+        return None, str(exc)
+    return odoo_bench, None
+
+
+@contextlib.contextmanager
+def _standin_page(host):
+    """The stand-in POS page on the till's 127.0.0.1:8069 (a transient unit)."""
     host.run("systemctl stop kkt-pos-standin.service")
     script = base64.b64encode(STANDIN.encode()).decode()
     assert host.run(f"echo {script} | base64 -d > /run/kkt-pos-standin.py").rc == 0
@@ -262,44 +326,146 @@ def standin(host):
         " python3 /run/kkt-pos-standin.py"
     )
     assert started.rc == 0, started.stderr
-    yield
-    host.run("systemctl stop kkt-pos-standin.service")
+    try:
+        yield PosPage(False, ["Линза Essilor 1.6", "Оправа Ray-Ban RB5154", "Раствор Opti-Free 300 мл"], ())
+    finally:
+        host.run("systemctl stop kkt-pos-standin.service")
 
 
-def test_kiosk_shows_the_pos_product_screen(host, till, standin):
-    # The kiosk opened the URL before the stand-in was there (an error page): load it again.
-    cdp(till, "navigate", POS_URL)
-    state = cdp(till, "wait", "20")
+def _cookie_on_disk(host) -> bool:
+    """Chromium writes cookies to the profile every 30 s; the restart after SIGKILL needs Odoo's there."""
+    check = (
+        "import sqlite3; db = sqlite3.connect('file:/var/lib/kkt-kiosk/chromium/Default/Cookies?mode=ro',"
+        " uri=True); q = \"SELECT count(*) FROM cookies WHERE name = 'session_id'\";"
+        " print(db.execute(q).fetchone()[0])"
+    )
+    out = host.run(f"python3 -c {shlex.quote(check)}")
+    return out.rc == 0 and out.stdout.strip() not in ("", "0")
+
+
+@contextlib.contextmanager
+def _odoo_page(host, till, odoo_bench):
+    """The real POS: a bench Odoo on the host's loopback, bridged to the till's 127.0.0.1:8069."""
+    import requests
+
+    from tests.kit import pos_lab
+    from tests.kit.netns_bridge import NetnsBridge
+    from tests.kit.odoo_server import Bench, OdooServer
+
+    run = time.strftime("%H%M%S")
+    with odoo_bench.clean_copy(f"kiosk_{run}") as env:
+        bench = Bench.from_env(env)
+        server = OdooServer(bench, f"kiosk-{run}").start()
+        try:
+            fx = pos_lab.provision_pos(
+                server, run, PRODUCTS, config_id=CONFIG_ID, adapter_url=ADAPTER_URL, pos_id=POS_ID
+            )
+            bridge = NetnsBridge(
+                f"/run/netns/{_netns(till.name)}", ("127.0.0.1", 8069), ("127.0.0.1", server.port)
+            )
+            with bridge:
+                reply = requests.post(
+                    f"{server.url}/web/session/authenticate",
+                    json={
+                        "jsonrpc": "2.0",
+                        "params": {"db": bench.database, "login": "admin", "password": "admin"},
+                    },
+                    timeout=60,
+                )
+                cookie = next(c for c in reply.cookies if c.name == "session_id")
+                expires = [str(cookie.expires)] if cookie.expires else []
+                cdp(till, "cookie", "session_id", cookie.value, *expires)
+                print(
+                    f"\nkiosk: the real Odoo POS (config {fx.config_id}, {len(fx.product_ids)} products,"
+                    f" till {fx.pos_id}) from {server.url} on database {bench.database},"
+                    f" bridged to the till's {POS_ORIGIN}"
+                )
+                yield PosPage(True, [pos_lab.TOUR_PRODUCT], ("odoo",))
+                assert bridge.connections > 0, "the kiosk never reached Odoo through the bridge"
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def pos_page(host, till):
+    """The page behind the kiosk's URL for this module's tests (see the module's docstring)."""
+    odoo_bench, no_odoo = _odoo_bench_or_reason()
+    if odoo_bench is None:
+        print(f"\nkiosk: the POS page is a stand-in product screen — {no_odoo}")
+        with _standin_page(host) as page:
+            yield page
+        return
+    try:
+        with _odoo_page(host, till, odoo_bench) as page:
+            yield page
+    except odoo_bench.BenchError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"an Odoo 17 tree is here but no bench to show the real POS: {exc}")
+        print(f"\nkiosk: the POS page is a stand-in product screen — {exc}")
+        with _standin_page(host) as page:
+            yield page
+
+
+def _assert_pos(state: dict, page: PosPage) -> None:
     assert not state.get("timeout"), state
     assert state["href"] == POS_URL
-    assert state["products"] == ["Линза Essilor 1.6", "Оправа Ray-Ban RB5154", "Раствор Opti-Free 300 мл"]
+    if page.odoo:
+        assert state["odoo"], "not Odoo's POS"
+        assert set(page.products) <= set(state["products"]), state["products"][:20]
+    else:
+        assert state["products"] == page.products
+
+
+def test_kiosk_shows_the_pos_product_screen(host, till, pos_page):
+    # The kiosk opened the URL before the page was there (an error page): load it again.
+    started = time.monotonic()
+    cdp(till, "navigate", POS_URL)
+    state = cdp(till, "wait", str(FIRST_LOAD_S), *pos_page.wait_args, timeout=FIRST_LOAD_S + 30)
+    _assert_pos(state, pos_page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = cdp(till, "screenshot", str(SHOTS / f"{till.name}-pos.png"))
     assert shot["bytes"] > 5000, shot
-    print(f"\nkiosk: {state['href']} shows {len(state['products'])} products; screenshot in {SHOTS}")
+    print(
+        f"\nkiosk: {state['href']} shows {len(state['products'])} product cards"
+        f" ({'Odoo POS' if state['odoo'] else 'stand-in'}) in {time.monotonic() - started:.1f} s;"
+        f" screenshot in {SHOTS}"
+    )
+    if pos_page.odoo:
+        # The POS registers our service worker on its first load; the next start runs under it.
+        cdp(till, "reload")
+        state = cdp(till, "wait", "60", "odoo", timeout=90)
+        _assert_pos(state, pos_page)
+        assert state["worker"], "the POS service worker does not control the page"
 
 
-def test_navigation_off_the_pos_origin_is_blocked(host, till, standin):
+def test_navigation_off_the_pos_origin_is_blocked(host, till, pos_page):
     answer = cdp(till, "navigate", "http://192.0.2.10/")
     assert answer.get("errorText") == "net::ERR_BLOCKED_BY_ADMINISTRATOR", answer
     cdp(till, "navigate", POS_URL)
-    assert not cdp(till, "wait", "20").get("timeout")
+    assert not cdp(till, "wait", "60", *pos_page.wait_args, timeout=90).get("timeout")
 
 
-def test_kill_9_of_the_browser_brings_the_pos_back_within_10_s(host, till, standin):
+def test_kill_9_of_the_browser_brings_the_pos_back_within_10_s(host, till, pos_page):
+    if pos_page.odoo:
+        deadline = time.monotonic() + 60
+        while not _cookie_on_disk(host):
+            assert time.monotonic() < deadline, "Odoo's session cookie never reached the kiosk's profile"
+            time.sleep(2)
     before = _show(host, "kkt-kiosk.service")
     browser = _browser_pid(host)
     started = time.monotonic()
     assert host.run(f"kill -9 {browser}").rc == 0
-    state = cdp(till, "wait", str(RESTART_LIMIT_S + 5))
+    state = cdp(till, "wait", str(RESTART_LIMIT_S + 5), *pos_page.wait_args)
     elapsed = time.monotonic() - started
     after = _show(host, "kkt-kiosk.service")
     print(
         f"\nkiosk: kill -9 of Chromium {browser} → POS product screen back in {elapsed:.1f} s"
-        f" (limit {RESTART_LIMIT_S:.0f} s)"
+        f" (limit {RESTART_LIMIT_S:.0f} s; {'Odoo POS' if state.get('odoo') else 'stand-in'},"
+        f" service worker {'in control' if state.get('worker') else 'absent'})"
     )
-    assert not state.get("timeout"), state
-    assert state["href"] == POS_URL and len(state["products"]) == 3
+    _assert_pos(state, pos_page)
+    if pos_page.odoo:
+        assert state["worker"], "the restarted POS is not under the service worker"
     assert int(after["NRestarts"]) == int(before["NRestarts"]) + 1
     assert _browser_pid(host) != browser
     assert elapsed <= RESTART_LIMIT_S
