@@ -151,7 +151,9 @@ class OdooConfig:
 class SyncConfig:
     # Host lock shared by every sync runner (timer, API, CLI, post-print attempt) on this till.
     lock_path: str = "/run/kkt-adapter/sync.lock"
-    # A runner killed mid-batch leaves rows leased; after this they return to pending (lease expiry).
+    # How long a runner's lease on a batch is recorded for (lease_until, for an admin reading the buffer). A
+    # runner killed mid-batch leaves rows leased; the next runner to take the host lock reclaims them at
+    # once (runners lease only under that lock), so this never delays a delivery.
     lease_seconds: float = 120.0
     # Exponential backoff with full jitter between delivery attempts of one document: base * 2^attempts,
     # capped; a fresh document is tried at once.

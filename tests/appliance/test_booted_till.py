@@ -72,7 +72,9 @@ def test_till_converges_idempotently_and_passes_verify_and_drills():
         figures["idempotent re-run"], out = _run([*molecule, "idempotence"], APPLIANCE_TESTS, env, 600)
         figures["verify + drills"], out = _run([*molecule, "verify"], APPLIANCE_TESTS, env, 900)
         figures_lines = [
-            line for line in out.splitlines() if "drill" in line or "READY" in line or line.startswith("  [")
+            line
+            for line in out.splitlines()
+            if "drill" in line or "READY" in line or "kiosk:" in line or line.startswith("  [")
         ]
         print("\n" + "\n".join(figures_lines))
     finally:

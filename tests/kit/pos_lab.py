@@ -85,7 +85,14 @@ def provision_pos(
         "create",
         {"name": CASH_METHOD, "is_cash_count": True, "journal_id": journal},
     )
-    values = {"name": f"Offline store {run}", "payment_method_ids": [(6, 0, [method])]}
+    # Every product loaded and the grid opened on all of them: an existing config (Odoo's demo "Shop")
+    # may limit the POS to a few categories and open on one of them, hiding the products made here.
+    values = {
+        "name": f"Offline store {run}",
+        "payment_method_ids": [(6, 0, [method])],
+        "limit_categories": False,
+        "start_category": False,
+    }
     if adapter_url:
         values["optics_adapter_url"] = adapter_url
     if config_id is None:

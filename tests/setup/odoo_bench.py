@@ -12,8 +12,9 @@ From an Odoo 17.0 source tree (``ODOO_SRC``, else ``/opt/odoo17``; never committ
 4. a fresh database per run (the cluster is stopped again at the end); our addons (every folder of
    ``addons/`` with a ``__manifest__.py``) installed with ``--test-enable``, only their tests run; the
    counts parsed from Odoo's own log: tests run, failed, errors, skipped;
-5. the scenarios that need real servers (``tests/odoo``: concurrency, kill -9) and the till contract suite
-   against the addon, with pytest on ``odoo-bin --workers=2`` servers started on that database;
+5. the scenarios that need real servers (``tests/odoo``: concurrency, kill -9), the till contract suite
+   against the addon and the Odoo benchmarks, with pytest on ``odoo-bin --workers=2`` servers on that
+   database;
 6. a copy of the database as it was right after the install (``CLEAN_DB``, with its filestore), kept after
    the run: the booted till's kiosk test (``make test-appliance``, run after this suite) shows the real POS
    from a copy of it (``clean_copy``).
@@ -21,7 +22,12 @@ From an Odoo 17.0 source tree (``ODOO_SRC``, else ``/opt/odoo17``; never committ
 Exit status 1 on any failed test, any error logged, zero tests, or (``CI=true``) any skipped test: Odoo
 turns a Chromium that did not start into a skip, and a skip proves nothing.
 
-Usage: tests/setup/odoo_bench.py [--keep-db] [--addons a,b] [--no-scenarios]
+``make test-odoo`` runs all of it. CI (tests/setup/run-suites.py) splits it: ``--no-benchmarks`` beside the
+other correctness suites, then ``--benchmarks-only`` alone (on a copy of ``CLEAN_DB``), as the Odoo
+benchmarks' figures need the machine to themselves.
+
+Usage: tests/setup/odoo_bench.py [--keep-db] [--addons a,b] [--no-scenarios | --no-benchmarks |
+--benchmarks-only]
 (as root: apt and the cluster's OS user)
 """
 
@@ -64,9 +70,10 @@ EXTRA_REQUIREMENTS = ("websocket-client==1.8.0",)
 RUN_TIMEOUT = float(os.environ.get("BENCH_TIMEOUT_SECONDS", "1800"))
 #: Run after the install tests on real servers (pytest, the repo's venv): tests/odoo, the contract suite and
 #: the ingest benchmark (tests/load/conftest.py collects it only here).
-SCENARIOS = (
-    "tests/odoo",
-    "tests/integration/test_till_contract.py",
+#: Scenarios on real servers with no timed target: ``--no-benchmarks`` runs them beside other suites.
+SCENARIOS = ("tests/odoo", "tests/integration/test_till_contract.py")
+#: Benchmarks on real servers: their figures need the machine to themselves (``--benchmarks-only``).
+BENCHMARKS = (
     "tests/load/test_odoo_ingest_benchmark.py",
     "tests/load/test_lens_grid_benchmark.py",
     "tests/load/test_pos_wait_benchmark.py",
@@ -76,6 +83,11 @@ RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading
 LOG_LEVEL = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 #: OdooTestResult.addSkip logs through the test's own logger: "<logger>: skipped Class.method : reason".
 SKIPPED = re.compile(r"^\S+ \S+ \d+ INFO \S+ \S+: skipped \S+ : ")
+#: Every record of Odoo's log starts with its timestamp; lines without one continue the record (tracebacks).
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
+#: How much of each ERROR record the final summary repeats: enough to name the test and the assertion.
+EXCERPT_WIDTH = 300
+EXCERPT_TAIL = 4
 
 
 #: The database kept after a run (see 6. above); each user works on a copy of it.
@@ -223,6 +235,9 @@ class Counts:
     errors: int
     skipped: int
     logged_errors: int
+    #: Each ERROR/CRITICAL line with the last lines of its traceback: the bench prints them as its very last
+    #: output, so a CI that keeps only the tail of the log still names the failed test and why.
+    excerpts: tuple[str, ...] = ()
 
     def line(self) -> str:
         return (f"tests run {self.run}, failed {self.failed}, errors {self.errors}, skipped {self.skipped}, "
@@ -235,9 +250,23 @@ def parse_log(text: str) -> Counts:
     if not found:
         raise BenchError("Odoo's log has no test result line: the run did not get to the tests (see the log)")
     failed, errors, total = (int(x) for x in found[-1])
-    skipped = sum(1 for line in text.splitlines() if SKIPPED.search(line))
-    logged = sum(1 for line in text.splitlines() if LOG_LEVEL.match(line))
-    return Counts(total, failed, errors, skipped, logged)
+    lines = text.splitlines()
+    skipped = sum(1 for line in lines if SKIPPED.search(line))
+    logged = [i for i, line in enumerate(lines) if LOG_LEVEL.match(line)]
+    return Counts(total, failed, errors, skipped, len(logged), tuple(excerpt(lines, i) for i in logged))
+
+
+def excerpt(lines: list[str], at: int, tail: int = EXCERPT_TAIL) -> str:
+    """The log line ``at`` (shortened) and the last ``tail`` lines of the traceback that follows it."""
+    follow = []
+    for line in lines[at + 1 :]:
+        if TIMESTAMP.match(line):
+            break
+        follow.append(line.rstrip())
+    head = lines[at] if len(lines[at]) <= EXCERPT_WIDTH else lines[at][:EXCERPT_WIDTH] + " …"
+    return "\n".join(
+        [head, *(f"    {line.strip()[:EXCERPT_WIDTH]}" for line in follow[-tail:] if line.strip())]
+    )
 
 
 def our_addons(only: list[str] | None) -> list[str]:
@@ -389,16 +418,17 @@ def clean_copy(name: str):
             pg.stop()
 
 
-def run_scenarios(src: Path, venv: Path, pg: Postgres, database: str) -> int:
-    """The scenarios on real ``odoo-bin --workers=2`` servers (tests/odoo) and the contract suite against
-    the addon, with pytest; they find the bench through ``ODOO_BENCH_*`` (tests/kit/odoo_server.py)."""
+def run_scenarios(src: Path, venv: Path, pg: Postgres, database: str, paths: tuple[str, ...]) -> int:
+    """The scenarios on real ``odoo-bin --workers=2`` servers (tests/odoo), the contract suite against the
+    addon and the Odoo benchmarks (``paths``), with pytest; they find the bench through ``ODOO_BENCH_*``
+    (tests/kit/odoo_server.py)."""
     env = {**os.environ, **bench_env(src, venv, pg, database)}
     logs = env["ODOO_BENCH_LOG_DIR"]
     started = time.monotonic()
-    print(f"odoo-bench: scenarios on odoo-bin --workers=2 ({', '.join(SCENARIOS)}); server logs in {logs}")
-    # -s: the scenarios print their figures (rounds, statuses, round times).
-    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", *SCENARIOS],
-                         cwd=ROOT, env=env, timeout=RUN_TIMEOUT)  # fmt: skip
+    print(f"odoo-bench: scenarios on odoo-bin --workers=2 ({', '.join(paths)}); server logs in {logs}")
+    # -s: the scenarios print their figures (rounds, statuses, round times); the slowest tests are named.
+    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider",
+                          "--durations=8", *paths], cwd=ROOT, env=env, timeout=RUN_TIMEOUT)  # fmt: skip
     print(f"odoo-bench: scenarios exit {rc} ({time.monotonic() - started:.0f} s)")
     return rc
 
@@ -407,8 +437,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep-db", action="store_true", help="keep the test database for a look afterwards")
     parser.add_argument("--addons", help="comma-separated addons of addons/ (default: all of them)")
-    parser.add_argument("--no-scenarios", action="store_true", help="only the install tests, no real servers")
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument("--no-scenarios", action="store_true", help="only the install tests, no real servers")
+    parts.add_argument("--no-benchmarks", action="store_true", help="everything but the Odoo benchmarks")
+    parts.add_argument(
+        "--benchmarks-only", action="store_true", help=f"only the Odoo benchmarks, on a copy of {CLEAN_DB}"
+    )
     args = parser.parse_args(argv)
+    if args.benchmarks_only:
+        return benchmarks_only()
+    paths = () if args.no_scenarios else SCENARIOS if args.no_benchmarks else (*SCENARIOS, *BENCHMARKS)
     try:
         src = odoo_src()
         addons = our_addons(args.addons.split(",") if args.addons else None)
@@ -422,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
             venv = ensure_venv(src)
             counts = run_tests(src, venv, pg, addons, database)
             copy_database(pg, database, CLEAN_DB)
-            scenarios = 0 if args.no_scenarios else run_scenarios(src, venv, pg, database)
+            scenarios = run_scenarios(src, venv, pg, database, paths) if paths else 0
             stale = stale_terms(src, venv, pg, database, addons)
         finally:
             if not args.keep_db:
@@ -444,9 +482,30 @@ def main(argv: list[str] | None = None) -> int:
     if counts.skipped and os.environ.get("CI") == "true":
         problems.append(f"{counts.skipped} skipped (a skip is a failure in CI)")
     if problems:
+        for text in counts.excerpts:
+            print(f"odoo-bench: logged: {text}", file=sys.stderr)
         print(f"odoo-bench: FAILED: {'; '.join(problems)}", file=sys.stderr)
         return 1
     return 0
+
+
+def benchmarks_only() -> int:
+    """The Odoo benchmarks alone, on a copy of the database a full run keeps (``CLEAN_DB``)."""
+    try:
+        src = odoo_src()
+        ensure_apt()
+        venv = ensure_venv(src)
+        database = f"bench_{time.strftime('%Y%m%d_%H%M%S')}"
+        with clean_copy(database):
+            rc = run_scenarios(src, venv, Postgres(), database, BENCHMARKS)
+    except (BenchError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        print(f"odoo-bench: {exc}", file=sys.stderr)
+        return 1
+    if rc:
+        print(
+            f"odoo-bench: FAILED: the benchmarks on real servers failed (pytest exit {rc})", file=sys.stderr
+        )
+    return 1 if rc else 0
 
 
 if __name__ == "__main__":

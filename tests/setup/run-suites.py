@@ -6,12 +6,17 @@ picture (a lint slip must not hide a broken crash test). The exit status is non-
 ran no test, or — under ``CI=true`` — skipped one (``tests/ci_skip_guard.py``, loaded through the environment
 of every pytest it starts, nested ones included, turns skips into failures).
 
+Suites run in stages (``default_plan``). Within a stage, lanes run side by side and the suites of a lane one
+after another: the correctness suites (no timed target) share the machine's two cores, while the benchmarks,
+whose figures need the machine to themselves, run alone in the last stage. A suite running beside another
+writes its output to ``build/test-reports/<suite>.log``, printed whole when it ends (never interleaved).
+
 Counts come from pytest's own JUnit XML report (``build/test-reports/<suite>.xml``), not from its terminal
-text. The Odoo suite is the one allowed absence: with no Odoo 17 tree (``ODOO_SRC`` unset and no
-``/opt/odoo17``) it is announced in one line and does not fail the run.
+text. The Odoo suites are the one allowed absence: with no Odoo 17 tree (``ODOO_SRC`` unset and no
+``/opt/odoo17``) each is announced in one line and does not fail the run.
 
 Usage: ``run-suites.py [--only NAME]... [--suite NAME=PYTEST ARGS]...``. ``--suite`` defines or replaces a
-pytest suite (the guard test plants a skipping suite this way).
+pytest suite (the guard test plants a skipping suite this way); a new one runs alone after the plan.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "build" / "test-reports"
@@ -39,19 +46,35 @@ class Suite:
     pytest_args: list[str] | None = None
     #: the command of a non-pytest suite (lint, the Odoo bench).
     command: list[str] | None = None
+    #: runs only where an Odoo 17 tree is (announced in one line, not failed, where none is).
+    needs_odoo: bool = False
 
 
-def default_suites() -> list[Suite]:
+#: A stage is a list of lanes run side by side; a lane is a list of suites run one after another.
+Plan = list[list[list[Suite]]]
+
+
+def default_plan() -> Plan:
     make = ["make", "--no-print-directory"]
+    bench = [sys.executable, "tests/setup/odoo_bench.py"]
+    lint = Suite("lint", command=[*make, "lint"])
+    unit = Suite("unit+integration", pytest_args=["tests/unit", "tests/integration"])
+    # The scenarios print their figures (-s): crash test, POC-1/4/5, the monitoring drill.
+    poc = Suite("scenarios", pytest_args=["-s", "tests/poc"])
+    # The bootable image under qemu.
+    image = Suite("image", pytest_args=["-s", "tests/appliance/test_image.py"])
+    # Install tests and the real-server scenarios; keeps bench_clean for the kiosk and the Odoo benchmarks.
+    odoo = Suite("odoo", command=[*bench, "--no-benchmarks"], needs_odoo=True)
+    # The till as a booted system (molecule + testinfra, drills). After the Odoo suite: its kiosk test
+    # shows the real POS from the database that suite keeps (bench_clean).
+    till = Suite("appliance", pytest_args=["-s", "tests/appliance/test_booted_till.py"])
+    benchmarks = Suite("benchmarks", pytest_args=["-s", "tests/load"])
+    odoo_benchmarks = Suite("odoo-benchmarks", command=[*bench, "--benchmarks-only"], needs_odoo=True)
     return [
-        Suite("lint", command=[*make, "lint"]),
-        Suite("unit+integration", pytest_args=["tests/unit", "tests/integration"]),
-        # Scenarios and benchmarks print their figures (-s): crash test, POC-1/4/5, latency, drain.
-        Suite("scenarios", pytest_args=["-s", "tests/poc", "tests/load"]),
-        Suite("odoo", command=[*make, "test-odoo"]),
-        # The till as a booted system (molecule + testinfra, drills) and the bootable image (qemu). After the
-        # Odoo suite: its kiosk test shows the real POS from the database that suite keeps (bench_clean).
-        Suite("appliance", pytest_args=["-s", "tests/appliance"]),
+        # Correctness only, two lanes of about equal length (~17 and ~16 min alone on two cores).
+        [[lint, unit, poc, image], [odoo, till]],
+        # Timed targets: alone, one after another.
+        [[benchmarks, odoo_benchmarks]],
     ]
 
 
@@ -59,13 +82,6 @@ def odoo_tree() -> Path | None:
     src = os.environ.get("ODOO_SRC")
     path = Path(src) if src else DEFAULT_ODOO_SRC
     return path if path.is_dir() else None
-
-
-def has_make_target(target: str) -> bool:
-    probe = subprocess.run(
-        ["make", "--no-print-directory", "-n", target], cwd=ROOT, capture_output=True, text=True
-    )
-    return probe.returncode == 0
 
 
 def pytest_counts(report: Path) -> dict[str, int] | None:
@@ -97,15 +113,17 @@ def guarded_env() -> dict[str, str]:
     return env
 
 
-def run_pytest(suite: Suite) -> tuple[bool, str]:
+def run_pytest(suite: Suite, out: TextIO | None) -> tuple[bool, str]:
     REPORTS.mkdir(parents=True, exist_ok=True)
-    report = REPORTS / f"{suite.name.replace('+', '-')}.xml"
+    report = REPORTS / f"{slug(suite)}.xml"
     report.unlink(missing_ok=True)
     # The project's settings (and with them the skip guard) apply whatever paths a suite names.
     settings = ["-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT)]
     cmd = [sys.executable, "-m", "pytest", *settings, f"--junitxml={report}", *suite.pytest_args]
-    print(f"\n=== suite {suite.name}: {shlex.join(cmd)}", flush=True)
-    rc = subprocess.run(cmd, cwd=ROOT, env=guarded_env()).returncode
+    print(f"\n=== suite {suite.name}: {shlex.join(cmd)}", file=out or sys.stdout, flush=True)
+    rc = subprocess.run(
+        cmd, cwd=ROOT, env=guarded_env(), stdout=out, stderr=out and subprocess.STDOUT
+    ).returncode
     counts = pytest_counts(report)
     if counts is None:
         return False, f"no report (pytest exit {rc})"
@@ -117,23 +135,74 @@ def run_pytest(suite: Suite) -> tuple[bool, str]:
     return rc == 0, text
 
 
-def run_command(suite: Suite) -> tuple[bool, str]:
-    print(f"\n=== suite {suite.name}: {shlex.join(suite.command)}", flush=True)
-    rc = subprocess.run(suite.command, cwd=ROOT).returncode
+def run_command(suite: Suite, out: TextIO | None) -> tuple[bool, str]:
+    print(f"\n=== suite {suite.name}: {shlex.join(suite.command)}", file=out or sys.stdout, flush=True)
+    rc = subprocess.run(suite.command, cwd=ROOT, stdout=out, stderr=out and subprocess.STDOUT).returncode
     return rc == 0, "ok" if rc == 0 else f"failed (exit {rc})"
 
 
-def run(suite: Suite) -> tuple[bool | None, str]:
-    """(ok, text); ok is None for the one allowed absence (no Odoo tree)."""
-    if suite.name == "odoo":
-        if not has_make_target("test-odoo"):
-            # Before the first addon exists there is no Odoo suite at all; say so rather than stay silent.
-            return None, "none yet — no `make test-odoo` target in this tree"
-        if odoo_tree() is None:
-            return None, (
-                f"skipped — no Odoo 17 tree (set ODOO_SRC or extract the 17.0 source to {DEFAULT_ODOO_SRC})"
+def run(suite: Suite, out: TextIO | None = None) -> tuple[bool | None, str]:
+    """(ok, text); ok is None for the one allowed absence (no Odoo tree). ``out``: where the suite's
+    output goes (a file while it runs beside another suite; the terminal when None)."""
+    if suite.needs_odoo and odoo_tree() is None:
+        return (
+            None,
+            f"skipped — no Odoo 17 tree (set ODOO_SRC or extract the 17.0 source to {DEFAULT_ODOO_SRC})",
+        )
+    return run_pytest(suite, out) if suite.pytest_args is not None else run_command(suite, out)
+
+
+def slug(suite: Suite) -> str:
+    return suite.name.replace("+", "-")
+
+
+class Runner:
+    """Runs a plan: its stages in order, the lanes of a stage side by side; keeps one line per suite."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, tuple[bool | None, str]] = {}
+        self.lock = threading.Lock()  # one suite's output block at a time on the terminal
+
+    def suite(self, suite: Suite, beside_others: bool) -> None:
+        started = time.monotonic()
+        if not beside_others:
+            ok, text = run(suite)
+            self.finish(suite, ok, f"{text} ({time.monotonic() - started:.0f} s)")
+            return
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        log = REPORTS / f"{slug(suite)}.log"
+        with self.lock:
+            print(
+                f"\n=== suite {suite.name}: started beside other suites; its output follows when it ends",
+                flush=True,
             )
-    return run_pytest(suite) if suite.pytest_args is not None else run_command(suite)
+        try:
+            with open(log, "w", encoding="utf-8") as out:
+                ok, text = run(suite, out)
+        except (OSError, subprocess.SubprocessError, ET.ParseError) as exc:  # fails this suite, not the lane
+            ok, text = False, f"runner error: {exc!r}"
+        with self.lock:
+            sys.stdout.write(log.read_text(encoding="utf-8", errors="replace") if log.is_file() else "")
+            self.finish(suite, ok, f"{text} ({time.monotonic() - started:.0f} s)")
+
+    def finish(self, suite: Suite, ok: bool | None, text: str) -> None:
+        self.results[suite.name] = (ok, text)
+        print(f"suite {suite.name}: {text}", flush=True)
+
+    def lane(self, suites: list[Suite], beside_others: bool) -> None:
+        for suite in suites:
+            self.suite(suite, beside_others)
+
+    def stage(self, lanes: list[list[Suite]]) -> None:
+        lanes = [lane for lane in lanes if lane]
+        if len(lanes) == 1:
+            self.lane(lanes[0], beside_others=False)
+            return
+        threads = [threading.Thread(target=self.lane, args=(lane, True)) for lane in lanes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -145,31 +214,35 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def suites_of(plan: Plan) -> list[Suite]:
+    return [suite for stage in plan for lane in stage for suite in lane]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    suites = default_suites()
+    plan = default_plan()
     for spec in args.suite:
         name, sep, rest = spec.partition("=")
         if not sep or not name or not rest.strip():
             print(f"run-suites: --suite wants NAME=PYTEST ARGS, got {spec!r}", file=sys.stderr)
             return 2
-        suites = [s for s in suites if s.name != name] + [Suite(name, pytest_args=shlex.split(rest))]
+        defined = Suite(name, pytest_args=shlex.split(rest))
+        if name in {s.name for s in suites_of(plan)}:
+            plan = [[[defined if s.name == name else s for s in lane] for lane in stage] for stage in plan]
+        else:
+            plan.append([[defined]])
     if args.only:
-        unknown = set(args.only) - {s.name for s in suites}
+        unknown = set(args.only) - {s.name for s in suites_of(plan)}
         if unknown:
             print(f"run-suites: unknown suite(s) {sorted(unknown)}", file=sys.stderr)
             return 2
-        suites = [s for s in suites if s.name in args.only]
-    lines, failed = [], False
-    for suite in suites:
-        started = time.monotonic()
-        ok, text = run(suite)
-        line = f"suite {suite.name}: {text} ({time.monotonic() - started:.0f} s)"
-        print(line, flush=True)
-        lines.append(line)
-        failed |= ok is False
-    print("\n=== summary\n" + "\n".join(lines), flush=True)
-    return 1 if failed else 0
+        plan = [[[s for s in lane if s.name in args.only] for lane in stage] for stage in plan]
+    runner = Runner()
+    for stage in plan:
+        runner.stage(stage)
+    order = [s.name for s in suites_of(plan) if s.name in runner.results]
+    print("\n=== summary\n" + "\n".join(f"suite {n}: {runner.results[n][1]}" for n in order), flush=True)
+    return 1 if any(runner.results[n][0] is False for n in order) else 0
 
 
 if __name__ == "__main__":

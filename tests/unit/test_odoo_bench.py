@@ -49,3 +49,20 @@ def test_the_bench_venv_gets_the_libraries_addons_pin_in_their_requirements():
     pins = odoo_bench.addon_requirements()
     assert "openpyxl==3.1.5" in pins  # connector_b's engine (Odoo 17 ships xlrd/XlsxWriter only)
     assert all(pin and not pin.startswith("#") and "==" in pin for pin in pins)
+
+
+def test_each_error_record_is_kept_with_the_end_of_its_traceback_for_the_final_summary():
+    traceback = [
+        "Traceback (most recent call last):",
+        '  File "/x/test_probe.py", line 9, in test_x',
+        "    self.assertEqual(1, 2)",
+        "AssertionError: 1 != 2",
+    ]
+    counts = odoo_bench.parse_log("\n".join([STARTING, ERROR, *traceback, STARTING, RESULT]))
+    assert counts.excerpts == ("\n".join([ERROR, *(f"    {line.strip()}" for line in traceback)]),)
+
+
+def test_a_long_error_line_is_shortened_in_the_excerpt():
+    long_error = ERROR + " x" * 400
+    (excerpt,) = odoo_bench.parse_log("\n".join([long_error, RESULT])).excerpts
+    assert len(excerpt) == odoo_bench.EXCERPT_WIDTH + 2 and excerpt.endswith(" …")

@@ -86,11 +86,15 @@ def link_receipt_documents(receipt_id: str, fn_number: str, fd: int) -> None:
 # --- leases -----------------------------------------------------------------------------------------
 
 
-def expire_leases(now: float | None = None) -> int:
-    """Leases of a runner that died mid-batch return to pending (nothing stays stuck in syncing)."""
-    now = time.time() if now is None else now
+def reclaim_leases() -> int:
+    """Every leg still ``syncing`` returns to pending; the number reclaimed.
+
+    Only a runner holding the host lock calls this, and runners lease only while holding it: a leg found
+    ``syncing`` then belongs to a runner that died mid-batch (kill -9, power loss, the adapter restarted),
+    so it is delivered now rather than after its lease (``lease_until``) runs out.
+    """
     with write_transaction():
-        stale = list(Delivery.select().where(Delivery.status == "syncing", Delivery.lease_until < now))
+        stale = list(Delivery.select().where(Delivery.status == "syncing"))
         for row in stale:
             Delivery.update(status="pending", lease_owner=None, lease_until=None).where(
                 Delivery.id == row.id
@@ -148,12 +152,12 @@ def idempotency_keys(ids: Iterable[str]) -> dict[str, str]:
 
 
 def due_count(now: float | None = None) -> int:
-    """Deliveries a runner could take right now: pending past their backoff, and legs whose lease expired
-    (their runner died — kill -9, power loss): a run expires those leases first and then delivers them."""
+    """Deliveries a runner could take right now: pending past their backoff, and legs still leased. A leased
+    leg is either in a live runner's hands (then the host lock is taken and a new run is refused at once,
+    ``SyncBusy``) or a dead runner's, which the next run that gets the lock reclaims and delivers."""
     now = time.time() if now is None else now
     due = (Delivery.status == "pending") & (Delivery.next_attempt_at <= now)
-    orphaned = (Delivery.status == "syncing") & (Delivery.lease_until <= now)
-    return Delivery.select().where(due | orphaned).count()
+    return Delivery.select().where(due | (Delivery.status == "syncing")).count()
 
 
 def kick(target: str) -> int:

@@ -97,7 +97,7 @@ class SyncRunner:
             return report
         with write_transaction():
             events.add_event("sync_started", None, owner=self.owner)
-        report.leases_expired = deliveries.expire_leases()
+        report.leases_expired = deliveries.reclaim_leases()  # the host lock is held here
         for target in self.targets:
             tr = report.targets[target.name] = TargetReport()
             if not target.configured:

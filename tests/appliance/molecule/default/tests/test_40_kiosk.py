@@ -144,8 +144,8 @@ class _Cdp:
 
 
 def _cdp_main(argv: list[str]) -> None:
-    """``state`` | ``wait SECONDS [odoo]`` | ``screenshot FILE`` | ``navigate URL`` | ``reload`` |
-    ``cookie NAME VALUE [EXPIRES]`` — prints JSON."""
+    """``state`` | ``wait SECONDS [odoo]`` | ``worker SECONDS`` | ``screenshot FILE`` | ``navigate URL`` |
+    ``reload`` | ``cookie NAME VALUE [EXPIRES]`` — prints JSON."""
     command, args = argv[0], argv[1:]
     if command == "wait":
         # Until a product screen with products is there (a fresh browser: the port and the page appear
@@ -178,8 +178,19 @@ def _cdp_main(argv: list[str]) -> None:
         print(json.dumps({"bytes": Path(args[0]).stat().st_size}))
     elif command == "navigate":
         print(json.dumps(cdp.call("Page.navigate", url=args[0])))
+    elif command == "worker":
+        # The page's service worker registration, once active (installing caches the POS page and assets).
+        ms = int(float(args[0]) * 1000)
+        expression = (
+            "Promise.race([navigator.serviceWorker.ready.then(r => r.active ? r.active.state : 'none'),"
+            f" new Promise(done => setTimeout(() => done('timeout'), {ms}))])"
+        )
+        result = cdp.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        print(json.dumps({"state": result["result"].get("value")}))
     elif command == "reload":
-        print(json.dumps(cdp.call("Page.reload", ignoreCache=True)))
+        # A plain reload, as F5 or a restarted kiosk: a cache-bypassing one (Shift+F5) would bypass the
+        # service worker too.
+        print(json.dumps(cdp.call("Page.reload", ignoreCache=False)))
     elif command == "cookie":
         # Odoo's session cookie for the POS origin, with Odoo's expiry (a cookie without one dies with
         # the browser, and the kiosk must come back logged in after a crash).
@@ -434,7 +445,9 @@ def test_kiosk_shows_the_pos_product_screen(host, till, pos_page):
         f" screenshot in {SHOTS}"
     )
     if pos_page.odoo:
-        # The POS registers our service worker on its first load; the next start runs under it.
+        # The POS registers our service worker on its first load; once it is active, the next start runs
+        # under it.
+        assert cdp(till, "worker", "60", timeout=90) == {"state": "activated"}
         cdp(till, "reload")
         state = cdp(till, "wait", "60", "odoo", timeout=90)
         _assert_pos(state, pos_page)
