@@ -2,7 +2,8 @@
 
 The tills reach real Odoo through it (``Gate(upstream_port).url``). Closed, it accepts and drops every
 connection and cuts the open ones (the till sees a reset: a transient failure); open, it pumps bytes both
-ways. For servers the test starts on loopback itself, where NetLab's veth links would be overkill.
+ways. For servers the test starts on loopback itself, where NetLab's veth links would be overkill. The
+listening socket comes from ``_listen()``: tests/kit/netns_bridge.py makes it inside another namespace.
 """
 
 from __future__ import annotations
@@ -20,18 +21,28 @@ class Gate:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.is_open = open_
+        #: Connections forwarded so far (a test can assert that traffic really crossed).
+        self.connections = 0
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
 
+    def _listen(self) -> socket.socket:
+        return socket.create_server(("127.0.0.1", self.port))
+
     def __enter__(self) -> Gate:
-        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = self._listen()
         threading.Thread(target=self._accept, name="gate-accept", daemon=True).start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        assert self._listener is not None
-        self._listener.close()
+        if self._listener is not None:
+            # shutdown() wakes the accept() of the gate's thread; close() alone would leave the socket
+            # listening (and accepting) until that accept() returned.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
         self.close()
 
     def open(self) -> None:
@@ -57,6 +68,7 @@ class Gate:
             if not self.is_open:
                 client.close()
                 continue
+            self.connections += 1
             try:
                 upstream = socket.create_connection(self.upstream, timeout=10)
             except OSError:

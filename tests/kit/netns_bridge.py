@@ -3,24 +3,23 @@
 The booted test till has a network namespace of its own behind slirp4netns ``--disable-host-loopback``:
 nothing in it reaches the host's loopback, where the bench's Odoo listens. ``NetnsBridge`` opens a listening
 socket *inside* the till's namespace (a short-lived thread enters it with ``setns(2)``, which moves only the
-calling thread) and serves every connection from the test's own namespace, connecting to ``target`` and
-copying bytes both ways. To the till it looks like a service on its own 127.0.0.1, as the store's Odoo
-behind the kiosk's URL; the till's configuration is not touched. Needs CAP_SYS_ADMIN (the appliance suite
-runs as root). Test-only; never shipped.
+calling thread); the rest is a ``Gate`` (tests/kit/gate.py), which serves every connection from the test's
+own namespace, connecting to ``target`` and copying bytes both ways. To the till it looks like a service on
+its own 127.0.0.1, as the store's Odoo behind the kiosk's URL; the till's configuration is not touched.
+Needs CAP_SYS_ADMIN (the appliance suite runs as root). Test-only; never shipped.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import socket
 import threading
 
+from tests.kit.gate import Gate
+
 #: setns(2) flag for a network namespace (linux/sched.h).
 CLONE_NEWNET = 0x40000000
-#: Bytes per read when copying between the two sockets.
-CHUNK = 65536
 
 
 def _socket_in_netns(netns: str, address: tuple[str, int]) -> socket.socket:
@@ -54,69 +53,23 @@ def _socket_in_netns(netns: str, address: tuple[str, int]) -> socket.socket:
     return result["sock"]  # type: ignore[return-value]
 
 
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while data := src.recv(CHUNK):
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        # Half-close: the other direction may still be sending (an HTTP response after the request's end).
-        with contextlib.suppress(OSError):
-            dst.shutdown(socket.SHUT_WR)
-
-
-class NetnsBridge:
+class NetnsBridge(Gate):
     """``listen`` inside the namespace ``netns`` → ``target`` in the caller's namespace."""
 
     def __init__(self, netns: str, listen: tuple[str, int], target: tuple[str, int]):
+        super().__init__(target[1])
+        self.upstream = target
         self.netns = netns
         self.listen = listen
-        self.target = target
-        self._sock: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        #: Connections served so far (a test can assert that traffic really crossed the bridge).
-        self.connections = 0
+        self.port = listen[1]
+        self.url = f"http://{listen[0]}:{listen[1]}"
+
+    def _listen(self) -> socket.socket:
+        return _socket_in_netns(self.netns, self.listen)
 
     def start(self) -> NetnsBridge:
-        self._sock = _socket_in_netns(self.netns, self.listen)
-        self._thread = threading.Thread(target=self._accept, name="netns-bridge", daemon=True)
-        self._thread.start()
+        self.__enter__()
         return self
 
-    def _accept(self) -> None:
-        assert self._sock is not None
-        while True:
-            try:
-                inner, _ = self._sock.accept()
-            except OSError:
-                return  # closed by stop()
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(inner,), daemon=True).start()
-
-    def _serve(self, inner: socket.socket) -> None:
-        try:
-            outer = socket.create_connection(self.target, timeout=10)
-        except OSError:
-            inner.close()
-            return
-        outer.settimeout(None)
-        back = threading.Thread(target=_pipe, args=(outer, inner), daemon=True)
-        back.start()
-        _pipe(inner, outer)
-        back.join()
-        inner.close()
-        outer.close()
-
     def stop(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):  # wakes the accept() of the bridge's thread
-                self._sock.shutdown(socket.SHUT_RDWR)
-            self._sock.close()
-            self._sock = None
-
-    def __enter__(self) -> NetnsBridge:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
+        self.__exit__()
