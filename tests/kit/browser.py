@@ -200,16 +200,24 @@ class Browser:
     ) -> None:
         """A session cookie from Odoo's JSON-RPC authenticate, handed to the browser (``verify``: the CA
         bundle of an https ``url`` signed by a test CA)."""
-        reply = requests.post(
-            f"{url}/web/session/authenticate",
-            json={"jsonrpc": "2.0", "params": {"db": database, "login": login, "password": password}},
-            timeout=60,
-            verify=verify,
-        )
-        if reply.json().get("error") or "session_id" not in reply.cookies:
-            raise BrowserError(f"odoo login failed for {login}: {reply.text[:300]}")
-        cookie = next(c for c in reply.cookies if c.name == "session_id")
+        value, expires = odoo_session_cookie(url, database, login, password, verify)
         # With Odoo's expiry, as the browser would keep it: a cookie without one dies with the browser.
-        expiry = {"expires": cookie.expires} if cookie.expires else {}
+        expiry = {"expires": expires} if expires else {}
         self.send("Network.enable")
-        self.send("Network.setCookie", name="session_id", value=cookie.value, url=url, **expiry)
+        self.send("Network.setCookie", name="session_id", value=value, url=url, **expiry)
+
+
+def odoo_session_cookie(
+    url: str, database: str, login: str, password: str, verify: bool | str = True
+) -> tuple[str, float | None]:
+    """Odoo's ``session_id`` cookie from its JSON-RPC authenticate: its value and expiry (None: none)."""
+    reply = requests.post(
+        f"{url}/web/session/authenticate",
+        json={"jsonrpc": "2.0", "params": {"db": database, "login": login, "password": password}},
+        timeout=60,
+        verify=verify,
+    )
+    if reply.json().get("error") or "session_id" not in reply.cookies:
+        raise BrowserError(f"odoo login failed for {login}: {reply.text[:300]}")
+    cookie = next(c for c in reply.cookies if c.name == "session_id")
+    return cookie.value, cookie.expires

@@ -359,9 +359,8 @@ def _cookie_on_disk(host) -> bool:
 @contextlib.contextmanager
 def _odoo_page(host, till, odoo_bench):
     """The real POS: a bench Odoo on the host's loopback, bridged to the till's 127.0.0.1:8069."""
-    import requests
-
     from tests.kit import pos_lab
+    from tests.kit.browser import odoo_session_cookie
     from tests.kit.netns_bridge import NetnsBridge
     from tests.kit.odoo_server import Bench, OdooServer
 
@@ -377,17 +376,8 @@ def _odoo_page(host, till, odoo_bench):
                 f"/run/netns/{_netns(till.name)}", ("127.0.0.1", 8069), ("127.0.0.1", server.port)
             )
             with bridge:
-                reply = requests.post(
-                    f"{server.url}/web/session/authenticate",
-                    json={
-                        "jsonrpc": "2.0",
-                        "params": {"db": bench.database, "login": "admin", "password": "admin"},
-                    },
-                    timeout=60,
-                )
-                cookie = next(c for c in reply.cookies if c.name == "session_id")
-                expires = [str(cookie.expires)] if cookie.expires else []
-                cdp(till, "cookie", "session_id", cookie.value, *expires)
+                value, expires = odoo_session_cookie(server.url, bench.database, "admin", "admin")
+                cdp(till, "cookie", "session_id", value, *([str(expires)] if expires else []))
                 print(
                     f"\nkiosk: the real Odoo POS (config {fx.config_id}, {len(fx.product_ids)} products,"
                     f" till {fx.pos_id}) from {server.url} on database {bench.database},"
