@@ -25,6 +25,7 @@
         "views/pos_session_views.xml",
         "views/res_users_views.xml",
         "views/product_views.xml",
+        "views/job_views.xml",
         "data/mail_template.xml",
         "views/menus.xml",
     ],

@@ -10,9 +10,11 @@ and answers commands, one per line, each with one JSON line ``{"ok": true, ...}`
 "error": ...}``: ``adapter down`` (the adapter stops; its port drops every connection after reading the
 request line, so a browser sees a network error and the test sees what it asked), ``adapter wait PATH
 SECONDS`` (until a request for PATH reached the dead port — CORS preflights count), ``adapter up`` (the
-same buffer and port again), ``quit``. The emulator itself (faults, journal) is driven through its
-control socket. Closing stdin stops everything. Used by the Odoo tours of ``optics_pos_ru54fz`` (whose
-Odoo venv does not hold the adapter) and by the cashier-wait benchmark.
+same buffer and port again), ``odoo receipts`` (with ``--deliver``: what the Odoo stand-in received, as
+``{"ok": true, "receipts": [...]}``, for a test to hand to the real receiver), ``quit``. The emulator
+itself (faults, journal) is driven through its control socket. Closing stdin stops everything. Used by
+the Odoo tours of ``optics_pos_ru54fz`` (whose Odoo venv does not hold the adapter) and by the
+cashier-wait benchmark.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from tests.kit.devstack import AdapterProcess, EmulatorProcess
 from tests.kit.standins.common import StandinProcess
 from tests.kit.standins.odoo import DEFAULT_TOKEN as ODOO_STANDIN_TOKEN
+from tests.kit.standins.odoo import OdooControl
 
 
 class DeadPort:
@@ -121,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                     dead.close()
                     dead = None
                     adapter.start()
+                elif command == ["odoo", "receipts"] and odoo is not None:
+                    _reply(ok=True, receipts=OdooControl(odoo.url).receipts())
+                    continue
                 elif command == ["quit"]:
                     _reply(ok=True)
                     break

@@ -1,2 +1,2 @@
-# Wizards: generating a lens design's stock grid (Sph x Cyl variants).
-from . import lens_grid_wizard
+# Wizards: generating a lens design's stock grid (Sph x Cyl variants); remaking a glasses job.
+from . import lens_grid_wizard, remake_wizard

@@ -63,6 +63,13 @@ class PosOrder(models.Model):
     fiscal_qr = fields.Char("FNS check QR", compute="_compute_fiscal", store=True)
     fiscal_qr_image_url = fields.Char("QR image", compute="_compute_fiscal_qr_image_url")
     optics_e_receipt_sent = fields.Boolean("E-receipt mailed", readonly=True, copy=False)
+    optics_job_ref = fields.Char(
+        "Glasses job",
+        readonly=True,
+        index=True,
+        copy=False,
+        help="The job this order took an advance for or handed over",
+    )
 
     @api.depends("review_reason")
     def _compute_needs_review(self):
@@ -90,6 +97,7 @@ class PosOrder(models.Model):
         if answer:
             values["optics_fiscal_answer"] = answer
             values["optics_buyer_contact"] = ui_order.get("optics_buyer_contact") or False
+        values["optics_job_ref"] = ui_order.get("optics_job_ref") or False
         return values
 
     def _export_for_ui(self, order):

@@ -4,6 +4,8 @@ from . import (
     test_fiscal_document,
     test_fleet_page,
     test_heartbeat,
+    test_job_advance,
+    test_job_tour,
     test_pos_fiscal,
     test_pos_fiscal_fields,
     test_pos_offline,

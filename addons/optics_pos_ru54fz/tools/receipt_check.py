@@ -8,6 +8,7 @@ by ``optics.fiscal.document``.
 import re
 import uuid
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FN_NUMBER = re.compile(r"[0-9]{16}")  # FFD tag 1041
 HLC = re.compile(r"[0-9]{15}\.[0-9]{5}")  # str(kkt_adapter.hlc.Timestamp): wall ms . counter
@@ -18,6 +19,9 @@ MAX_FISCAL_SIGN = 2**48 - 1  # FFD 1077 is at most 6 bytes
 MAX_TOTAL = 10**13  # kopecks: the FFD money field holds 5 bytes
 MAX_POS_ID = 64
 MAX_BATCH = 100
+MAX_JOB_REF = 16  # FFD tag 1192 (additional receipt requisite) carries the glasses job's reference
+#: FFD 1214 payment methods of an advance: 1 prepayment 100 %, 2 partial prepayment, 3 advance.
+ADVANCE_METHODS = (1, 2, 3)
 
 
 class Rejected(Exception):
@@ -77,6 +81,14 @@ def check_receipt(item):
     if document_type not in DOCUMENT_TYPES or isinstance(document_type, bool):
         raise Rejected("'fiscal_document_type' must be 3 (receipt) or 31 (correction receipt)")
     key = item.get("idempotency_key")
+    job_ref = item.get("job_ref")
+    if job_ref is not None and not (isinstance(job_ref, str) and 0 < len(job_ref) <= MAX_JOB_REF):
+        raise Rejected(f"'job_ref' must be a job reference of 1..{MAX_JOB_REF} characters")
+    prepayment = item.get("prepayment", 0)
+    if not is_int(prepayment, 0, item["total"]):
+        raise Rejected("'prepayment' must be an integer number of kopecks 0..total (the 1215 offset)")
+    if prepayment and (kind != "sale" or job_ref is None):
+        raise Rejected("a prepayment offset (1215) belongs on a sale naming its job in 'job_ref'")
     return {
         "receipt_id": receipt_id,
         "fn_number": fn,
@@ -91,4 +103,27 @@ def check_receipt(item):
         "document": item["document"],
         # The POS order's key (pos.order.access_token), canonical lower-case: the join to the order.
         "idempotency_key": _uuid(key, "idempotency_key") if key is not None else None,
+        "job_ref": job_ref,
+        "prepayment": prepayment,
+        "advance": advance_kopecks(item["document"]),
     }
+
+
+def advance_kopecks(document):
+    """The sum of a receipt's advance items (1214 = 1, 2 or 3) in kopecks, from the till's document (the
+    validated request: roubles as JSON numbers or decimal strings; a line without ``amount`` is price x
+    quantity, rounded as the till rounds it)."""
+    total = 0
+    for line in document.get("items") or ():
+        if not isinstance(line, dict) or line.get("payment_method") not in ADVANCE_METHODS:
+            continue
+        try:
+            if "amount" in line:
+                total += int(Decimal(str(line["amount"])) * 100)
+            else:
+                price = int(Decimal(str(line.get("price"))) * 100)
+                quantity = Decimal(str(line.get("quantity", 1)))
+                total += int((price * quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        except (InvalidOperation, TypeError, ValueError):
+            raise Rejected("an advance item's price, quantity or amount is not a number") from None
+    return total

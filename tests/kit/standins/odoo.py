@@ -96,6 +96,12 @@ def check_receipt(item: dict[str, Any]) -> dict[str, Any]:
         raise Rejected("'fiscal_document_type' must be 3 (receipt) or 31 (correction receipt)")
     key = item.get("idempotency_key")
     key = _uuid(key, "idempotency_key") if key is not None else None
+    job_ref = item.get("job_ref")
+    if job_ref is not None and not (isinstance(job_ref, str) and 0 < len(job_ref) <= 16):
+        raise Rejected("'job_ref' must be a job reference of 1..16 characters")
+    prepayment = item.get("prepayment", 0)
+    if not is_int(prepayment, 0, item["total"]):
+        raise Rejected("'prepayment' must be an integer number of kopecks 0..total (the 1215 offset)")
     return {
         "receipt_id": receipt_id,
         "fn_number": fn,
@@ -109,6 +115,8 @@ def check_receipt(item: dict[str, Any]) -> dict[str, Any]:
         "fiscal_document_type": document_type,
         "document": item["document"],
         "idempotency_key": key,
+        "job_ref": job_ref,
+        "prepayment": prepayment,
     }
 
 

@@ -1,7 +1,7 @@
 /** @odoo-module */
 // The FFD 1.2 receipt of a POS order as the till's adapter takes it (docs/api/openapi.yaml ReceiptRequest):
-// lines with VAT (1199) from the taxes' codes, payment subject/method (1212/1214) from the product, split
-// payments, the cashier (1021/1203) and the buyer's contact (1008). Built from the order alone, so the
+// lines with VAT (1199) from the taxes' codes, payment subject/method (1212/1214) from the product (a glasses
+// job's advance: its own), split payments with the prepayment offset (1215) of a job's pickup, the cashier (1021/1203) and the buyer's contact (1008). Built from the order alone, so the
 // same order always gives the same body: a retry after a reload is recognised by the adapter as the same
 // receipt under the same Idempotency-Key (the order's access_token).
 import { _t } from "@web/core/l10n/translation";
@@ -44,6 +44,8 @@ function vatCode(line) {
 
 function item(line) {
   const product = line.get_product();
+  // A glasses job's advance: its own VAT (the calculated rate) and 1214 = 1 or 2 (glasses_job.js).
+  const advance = line.optics_advance;
   const quantity = Math.abs(line.get_quantity());
   const prices = line.get_all_prices(1);
   const amount = kopecks(line.get_price_with_tax());
@@ -52,9 +54,9 @@ function item(line) {
     name: line.get_full_product_name().trim().slice(0, NAME_LENGTH),
     price: roubles(price),
     quantity: Number(quantity.toFixed(3)),
-    vat: vatCode(line),
+    vat: advance ? advance.vat : vatCode(line),
     payment_subject: Number(product.optics_ffd_payment_subject || 1),
-    payment_method: Number(product.optics_ffd_payment_method || 4),
+    payment_method: advance ? advance.method : Number(product.optics_ffd_payment_method || 4),
   };
   if (amount !== Math.round(price * quantity)) {
     body.amount = roubles(amount);
@@ -65,16 +67,30 @@ function item(line) {
 function payments(order, total) {
   let electronic = 0;
   let cash = 0;
+  let offset = 0;
   for (const line of order.get_paymentlines()) {
     if (line.is_change) {
       continue;
     }
-    if (line.payment_method.is_cash_count) {
+    if (line.payment_method.optics_prepayment_offset) {
+      offset += kopecks(line.get_amount());
+    } else if (line.payment_method.is_cash_count) {
       cash += kopecks(line.get_amount());
     } else {
       electronic += kopecks(line.get_amount());
     }
   }
+  if (offset && !order.optics_job_ref) {
+    throw new FiscalDataError(
+      _t("The prepayment offset pays a glasses job's pickup only: scan the job's label to pick it up."),
+    );
+  }
+  if (offset > total) {
+    throw new FiscalDataError(
+      _t("The prepayment offset (%s) exceeds the receipt total (%s).", roubles(offset), roubles(total)),
+    );
+  }
+  total -= offset;
   if (electronic > total || (!cash && electronic !== total)) {
     throw new FiscalDataError(
       _t("Card payments (%s) do not match the receipt total (%s).", roubles(electronic), roubles(total)),
@@ -82,6 +98,9 @@ function payments(order, total) {
   }
   // Cash takes the rest: the change handed back is not part of the receipt.
   const result = [];
+  if (offset) {
+    result.push({ method: "prepayment", amount: roubles(offset) });
+  }
   if (electronic) {
     result.push({ method: "card", amount: roubles(electronic) });
   }
@@ -133,6 +152,9 @@ export function buildReceipt(pos, order) {
     cashier: cashierTags(pos),
     buyer_contact: buyerContact(order),
   };
+  if (order.optics_job_ref) {
+    receipt.job_ref = order.optics_job_ref;
+  }
   if (refund) {
     const originals = new Set(
       lines.map((line) => pos.toRefundLines[line.refunded_orderline_id]?.orderline.opticsReceiptId),

@@ -17,6 +17,10 @@ export function problemMessage(problem) {
       "The sale has not reached the tax service (OFD) and Odoo yet: try the refund again in a few minutes.",
     ),
     refund_exceeds_original: _t("The refund exceeds what is left of the sale: %s", problem.detail || ""),
+    prepayment_exceeds_advance: _t(
+      "The prepayment offset exceeds the advance this till took for the job: %s. Check the job in Odoo.",
+      problem.detail || "",
+    ),
     kkt_rejected: _t(
       "The KKT refused this receipt: %s. Nothing was printed; check the order.",
       problem.detail || "",

@@ -1,8 +1,9 @@
 /** @odoo-module */
-// The POS order keeps the till's answer (`optics_fiscal`: status, receipt_id, fiscal_doc) through reloads
+// The POS order keeps the till's answer (`optics_fiscal`: status, receipt_id, fiscal_doc) and its glasses
+// job (`optics_job_ref`, `optics_job_role`: advance or pickup) through reloads
 // (it is part of the order's JSON in the browser's storage) and sends it to Odoo; the receipt shows it.
 import { patch } from "@web/core/utils/patch";
-import { Order } from "@point_of_sale/app/store/models";
+import { Order, Orderline } from "@point_of_sale/app/store/models";
 import { qrCodeSrc } from "@point_of_sale/utils";
 import { checkQr } from "@optics_pos_ru54fz/app/fiscal_receipt";
 
@@ -11,17 +12,23 @@ patch(Order.prototype, {
     super.setup(...arguments);
     this.optics_fiscal = this.optics_fiscal || null;
     this.optics_buyer_contact = this.optics_buyer_contact || null;
+    this.optics_job_ref = this.optics_job_ref || null;
+    this.optics_job_role = this.optics_job_role || null;
   },
   init_from_JSON(json) {
     super.init_from_JSON(...arguments);
     this.optics_fiscal = json.optics_fiscal || null;
     this.optics_buyer_contact = json.optics_buyer_contact || null;
+    this.optics_job_ref = json.optics_job_ref || null;
+    this.optics_job_role = json.optics_job_role || null;
     this.fiscal_receipt_id = json.fiscal_receipt_id || json.optics_fiscal?.receipt_id || null;
   },
   export_as_JSON() {
     const json = super.export_as_JSON(...arguments);
     json.optics_fiscal = this.optics_fiscal || false;
     json.optics_buyer_contact = this.optics_buyer_contact || false;
+    json.optics_job_ref = this.optics_job_ref || false;
+    json.optics_job_role = this.optics_job_role || false;
     return json;
   },
   export_for_printing() {
@@ -42,6 +49,23 @@ patch(Order.prototype, {
         buyer_contact: this.optics_buyer_contact,
       };
     }
+    data.optics_job_ref = this.optics_job_ref;
     return data;
+  },
+});
+
+// An advance line keeps its VAT and 1214 (glasses_job.js) through reloads.
+patch(Orderline.prototype, {
+  init_from_JSON(json) {
+    super.init_from_JSON(...arguments);
+    this.optics_advance = json.optics_advance || null;
+  },
+  export_as_JSON() {
+    const json = super.export_as_JSON(...arguments);
+    json.optics_advance = this.optics_advance || false;
+    return json;
+  },
+  can_be_merged_with(orderline) {
+    return !this.optics_advance && !orderline.optics_advance && super.can_be_merged_with(...arguments);
   },
 });

@@ -1,0 +1,130 @@
+/** @odoo-module */
+// POS tours of glasses jobs through real tills (tests/test_job_tour.py starts two tills and checks their FN
+// journals and Odoo's job; the screens alone prove nothing): an advance taken at till A, the pickup by the
+// job label's barcode at till B with the prepayment offset, and a pickup with Odoo unreachable.
+import { registry } from "@web/core/registry";
+import * as ProductScreen from "@point_of_sale/../tests/tours/helpers/ProductScreenTourMethods";
+import * as PaymentScreen from "@point_of_sale/../tests/tours/helpers/PaymentScreenTourMethods";
+import * as ReceiptScreen from "@point_of_sale/../tests/tours/helpers/ReceiptScreenTourMethods";
+import { scan_barcode } from "@point_of_sale/../tests/tours/helpers/utils";
+
+const tours = registry.category("web_tour.tours");
+
+function kktOnline() {
+  return [{ content: "the till answers", trigger: ".optics-kkt-status[data-level='online']", isCheck: true }];
+}
+
+function printed() {
+  return [
+    ...ReceiptScreen.isShown(),
+    {
+      content: "the receipt carries the FD",
+      trigger: ".optics-fiscal .optics-fd:not(:empty)",
+      isCheck: true,
+    },
+    ...ReceiptScreen.clickNextOrder(),
+  ];
+}
+
+/** Odoo's RPCs fail as if the network to Odoo were down (the till, on loopback, still answers). */
+function odooReachable(reachable) {
+  return [
+    {
+      content: reachable ? "Odoo is reachable again" : "Odoo becomes unreachable",
+      trigger: "body",
+      run: () => {
+        if (!window.__opticsXhrPatched) {
+          window.__opticsXhrPatched = true;
+          const open = XMLHttpRequest.prototype.open;
+          const send = XMLHttpRequest.prototype.send;
+          XMLHttpRequest.prototype.open = function (method, url) {
+            this.__opticsUrl = String(url);
+            return open.apply(this, arguments);
+          };
+          XMLHttpRequest.prototype.send = function () {
+            if (window.__opticsOdooDown && this.__opticsUrl.includes("/web/dataset/")) {
+              setTimeout(() => this.dispatchEvent(new ProgressEvent("error")));
+              return;
+            }
+            return send.apply(this, arguments);
+          };
+        }
+        window.__opticsOdooDown = !reachable;
+        // The bar shows the offline state; Odoo's "You're offline" popup would only interrupt the sale.
+        window.posmodel.showOfflineWarning = reachable;
+      },
+    },
+  ];
+}
+
+/** Lenses ×2 (3000.00, VAT-exempt), a frame (4000.00, exempt) and a case (500.00, 22 %): 10 500.00; a
+ * job with an advance of 4000.00 paid by card. */
+tours.add("optics_job_advance", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.confirmOpeningPopup(),
+    ...kktOnline(),
+    ...ProductScreen.clickPartnerButton(),
+    ...ProductScreen.clickCustomer("Tour Patient"),
+    ...ProductScreen.addOrderline("Tour Lens", "2"),
+    ...ProductScreen.addOrderline("Tour Job Frame", "1"),
+    ...ProductScreen.addOrderline("Tour Job Case", "1"),
+    { content: "«Glasses job»", trigger: ".optics-job-button" },
+    { content: "the customer's prescriptions are loaded", trigger: ".optics-job-rx option", isCheck: true },
+    { content: "the advance", trigger: ".optics-job-advance", run: "text 4000" },
+    { content: "create the job", trigger: ".optics-job-create" },
+    ...PaymentScreen.isShown(),
+    ...PaymentScreen.totalIs("4,000.00"),
+    ...PaymentScreen.clickPaymentMethod("Bank"),
+    ...PaymentScreen.remainingIs("0.00"),
+    ...PaymentScreen.clickValidate(),
+    ...printed(),
+  ],
+});
+
+/** The label scanned at till B: the job's lines, the advances as the offset, the balance in cash. */
+function pickUp(reference) {
+  return [
+    ...scan_barcode(reference),
+    ...PaymentScreen.isShown(),
+    ...PaymentScreen.totalIs("10,500.00"),
+    ...PaymentScreen.selectedPaymentlineHas("Prepayment offset", "4,000.00"),
+    ...PaymentScreen.clickPaymentMethod("Cash"),
+    ...PaymentScreen.remainingIs("0.00"),
+    ...PaymentScreen.clickValidate(),
+    ...printed(),
+  ];
+}
+
+/** The job to pick up: the test names it in the page's URL (`optics_job=GJ-…`). */
+function jobInUrl() {
+  return new URLSearchParams(window.location.search).get("optics_job");
+}
+
+tours.add("optics_job_pickup", {
+  test: true,
+  steps: () => [...ProductScreen.confirmOpeningPopup(), ...kktOnline(), ...pickUp(jobInUrl())],
+});
+
+/** The POS started online (its data holds the store's Ready jobs); then Odoo becomes unreachable: the
+ * pickup still works from that data, the till prints, and the order reaches Odoo once it is back. */
+tours.add("optics_job_pickup_offline", {
+  test: true,
+  steps: () => [
+    ...ProductScreen.confirmOpeningPopup(),
+    ...kktOnline(),
+    ...odooReachable(false),
+    ...pickUp(jobInUrl()),
+    ...odooReachable(true),
+    {
+      content: "the order sold offline goes to Odoo",
+      trigger: "body",
+      run: async () => {
+        await window.posmodel.push_orders();
+        if (window.posmodel.db.get_orders().length) {
+          throw new Error("the pickup order is still waiting for Odoo");
+        }
+      },
+    },
+  ],
+});
