@@ -106,7 +106,13 @@ def test_sale_receipt_with_tlvs_in_journal(driver: ShtrihDriver, kkt_emulator) -
     (doc,) = receipts(kkt_emulator.control.journal())
     assert doc["fd"] == 2 and doc["fp"] == result.fiscal_sign and doc["type"] == 3
     assert doc["settlement"] == 1 and doc["total"] == 1_950_000 and doc["text"] == "R-000123"
-    assert doc["payments"] == {"cash": 2_000_000, "electronic": 0, "other": 0}
+    assert doc["payments"] == {
+        "cash": 2_000_000,
+        "electronic": 0,
+        "prepayment": 0,
+        "other": 0,
+        "slots": [2_000_000] + [0] * 15,
+    }
     assert tlv_values(doc["tlvs"]) == {1008: "+79991234567"}
     assert [(i["name"], i["qty"], i["price"], i["amount"], i["vat"]) for i in doc["items"]] == [
         ("Оправа Ray-Ban RB5154", "1", 1_250_000, 1_250_000, 6),

@@ -100,6 +100,7 @@ def test_shift_open_x_and_z_carry_the_cashier_and_answer_the_shifts_figures(clie
         "refunds": "450.00",
         "cash": "8950.00",
         "electronic": "9400.00",
+        "prepayment": "0.00",
     }
     assert x.get_json() == {"shift_number": 1, "report": "X", "totals": expected_totals}
     event = BufferEvent.select().where(BufferEvent.event_type == "x_report").get()
@@ -150,6 +151,7 @@ def test_a_z_whose_answer_is_lost_is_still_answered_with_the_shifts_figures(clie
         "refunds": "0.00",
         "cash": "0.00",
         "electronic": "9400.00",
+        "prepayment": "0.00",
     }
     assert [s.status for s in journal.Shift.select()] == ["closed"]
 

@@ -97,6 +97,44 @@ def test_v3_database_upgrades_to_v4_with_the_cash_journal_after_a_copy(tmp_path,
         )
 
 
+def test_v4_database_upgrades_to_v5_with_the_job_columns_keeping_old_receipts(tmp_path, monkeypatch):
+    path = tmp_path / "b.db"
+    monkeypatch.setattr(schema, "STEPS", schema.STEPS[:4])
+    monkeypatch.setattr(schema, "VERSION", 4)
+    v4 = db.open_database(str(path))
+    accepted = _accept("5b1f7d1e-8d7a-4c1b-9a55-0b7f2a3c4d5e", {"x": 1})
+    v4.close()
+    raw = sqlite3.connect(path)  # the receipts table as v4 wrote it: no job_ref, no prepayment
+    raw.execute('DROP INDEX "receipts_job_ref"')
+    raw.execute("ALTER TABLE receipts DROP COLUMN job_ref")
+    raw.execute("ALTER TABLE receipts DROP COLUMN prepayment")
+    raw.commit()
+    raw.close()
+    monkeypatch.undo()
+    conn = db.open_database(str(path))
+    assert schema.current_version(conn) == schema.VERSION >= 5
+    old = journal.get_receipt(accepted.receipt.id)
+    assert (old.total, old.cash, old.electronic, old.job_ref, old.prepayment) == (100, 0, 100, None, 0)
+    assert [line.name for line in journal.lines_of(old.id)] == ["Футляр"]
+    assert "receipts_job_ref" in {index.name for index in conn.get_indexes("receipts")}
+    backup = sqlite3.connect(tmp_path / "b.db.v4.bak")
+    try:
+        assert backup.execute("PRAGMA user_version").fetchone()[0] == 4
+        columns = {row[1] for row in backup.execute("PRAGMA table_info(receipts)")}
+        assert "job_ref" not in columns and "cashier_name" in columns
+    finally:
+        backup.close()
+    # NOT NULL DEFAULT 0: a row written without the column (an older writer's INSERT) offsets nothing.
+    conn.execute_sql(
+        "INSERT INTO receipts (id, pos_id, kind, created_at, hlc_local_time, hlc_logical_counter, document,"
+        " total, status, fiscal_status, print_attempts, retry_count) VALUES"
+        " ('r2', 't', 'sale', 0, 0, 0, '{}', 1, 'pending', 'accepted', 0, 0)"
+    )
+    assert journal.get_receipt("r2").prepayment == 0
+    with pytest.raises(peewee.IntegrityError, match="NOT NULL"):
+        conn.execute_sql("UPDATE receipts SET prepayment = NULL WHERE id = 'r2'")
+
+
 def test_a_newer_schema_is_refused(tmp_path):
     path = tmp_path / "b.db"
     db.open_database(str(path))

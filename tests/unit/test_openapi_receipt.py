@@ -99,6 +99,13 @@ ACCEPTED = {
     "cashier without an INN": body(cashier={"name": "Иванова", "inn": None}),
     "cashier named in 64 characters": body(cashier={"name": "К" * 64}),
     "null cashier": body(cashier=None),
+    "advance for a glasses job": body(items=[item(payment_method=2)], job_ref="З-2026-0042"),
+    "advance naming no job": body(items=[item(payment_method=1)]),
+    "offset of an advance with the balance in cash": body(
+        job_ref="З-2026-0042",
+        payments=[{"method": "prepayment", "amount": "3000.00"}, {"method": "cash", "amount": "5500.00"}],
+    ),
+    "job named in 16 characters": body(job_ref="J" * 16),
     "refund with its cashier": body(
         type="refund", original_receipt_id="4c12f69f-1551-4818-b1d9-63b572f3f833", cashier={"name": "Петров"}
     ),
@@ -148,6 +155,10 @@ REJECTED = {
     "cashier INN as a number": body(cashier={"name": "Иванова", "inn": 500100732259}),
     "cashier with an unknown field": body(cashier={"name": "Иванова", "role": "старший"}),
     "cashier as a string": body(cashier="Иванова"),
+    "job named in 17 characters": body(job_ref="J" * 17),
+    "empty job": body(job_ref=""),
+    "job named by an emoji": body(job_ref="З-42 😎"),
+    "job as a number": body(job_ref=42),
 }
 
 
@@ -193,9 +204,17 @@ def line_total(raw: dict[str, Any]) -> int:
 
 def with_cross_field_rules(generated: dict[str, Any]) -> dict[str, Any]:
     """Apply the rules the schema documents but cannot express: the till's pos_id, no discount lines
-    (`amount` ties to price x quantity), line totals above 0, payments summing to the total."""
+    (`amount` ties to price x quantity), line totals above 0, payments summing to the total, an advance
+    offset (`prepayment`) only on a sale naming its job whose items are all full settlements."""
     candidate = copy.deepcopy(generated)
     candidate["pos_id"] = POS_ID
+    if any(payment["method"] == "prepayment" for payment in candidate["payments"]):
+        for key in ("correction", "original_receipt_id"):
+            candidate.pop(key, None)
+        candidate["type"] = "sale"
+        candidate["job_ref"] = candidate.get("job_ref") or "J-1"
+        for raw in candidate["items"]:
+            raw["payment_method"] = 4
     for raw in candidate["items"]:
         raw.pop("amount", None)
     totals = [line_total(raw) for raw in candidate["items"]]
@@ -237,4 +256,5 @@ def test_the_schema_character_classes_are_the_servers_printable_alphabet(schemas
     by_initiative, by_order = schemas["Correction"]["oneOf"]
     assert by_initiative["properties"]["basis_number"]["pattern"] == f"^{everything}*$"
     assert by_order["properties"]["basis_number"]["pattern"] == f"^{everything}+$"
+    assert schemas["JobRef"]["pattern"] == schemas["PrintableName"]["pattern"]
     assert "😎" not in receipt_request.PRINTABLE and "Ё" in receipt_request.PRINTABLE

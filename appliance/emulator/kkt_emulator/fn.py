@@ -66,7 +66,7 @@ CASH_FIELDS = (
     "cash_out_total",
 )
 
-STRING_TAGS = {1008, 1021, 1030, 1041, 1179, 1203}
+STRING_TAGS = {1008, 1021, 1030, 1041, 1179, 1192, 1203}
 UNIXTIME_TAGS = {1012, 1178}
 STLV_TAGS = {1059, 1174}
 
@@ -376,7 +376,8 @@ class FiscalStorage:
             total = sum(item["amount"] for item in receipt["items"])
             due = total - v["rounding"]
             payments: list[int] = v["payments"]
-            cash, non_cash = payments[0], sum(payments[1:])
+            # Every slot but cash (electronic, the offset of an advance in 13, ...) pays without change.
+            cash, non_cash = payments[cmd.SLOT_CASH], sum(payments[1:])
             if non_cash > due:
                 raise FnError(E.ELECTRONIC_OVER_TOTAL)
             if cash + non_cash < due:
@@ -395,7 +396,7 @@ class FiscalStorage:
                 "total": due,
                 "rounding": v["rounding"],
                 "items": receipt["items"],
-                "payments": {"cash": cash, "electronic": payments[1], "other": sum(payments[2:])},
+                "payments": _payments(payments),
                 "change": change,
                 "vat_sums": vat_sums,
                 "taxation_system": v["taxation_system"],
@@ -627,6 +628,19 @@ class FiscalStorage:
         self.store.save_state(asdict(self.state))
 
 
+def _payments(slots: list[int]) -> dict[str, Any]:
+    """The FF45 payment sums as journaled: 1031 cash, 1081 electronic, 1215 the offset of an advance (slot
+    13), ``other`` the rest, and every slot as sent (``slots``)."""
+    named = (cmd.SLOT_CASH, cmd.SLOT_ELECTRONIC, cmd.SLOT_PREPAYMENT)
+    return {
+        "cash": slots[cmd.SLOT_CASH],
+        "electronic": slots[cmd.SLOT_ELECTRONIC],
+        "prepayment": slots[cmd.SLOT_PREPAYMENT],
+        "other": sum(value for i, value in enumerate(slots) if i not in named),
+        "slots": list(slots),
+    }
+
+
 def build_document_message(record: dict[str, Any], fn_number: str) -> bytes:
     """FFD-style TLV rendering of a journaled document (what the FN would hand over for the OFD)."""
     u32 = codec.encode_uint
@@ -647,6 +661,7 @@ def build_document_message(record: dict[str, Any], fn_number: str) -> bytes:
             codec.encode_tlv(1020, u32(record["total"], 5)),
             codec.encode_tlv(1031, u32(record["payments"]["cash"], 5)),
             codec.encode_tlv(1081, u32(record["payments"]["electronic"], 5)),
+            codec.encode_tlv(1215, u32(record["payments"].get("prepayment", 0), 5)),
             codec.tlv_byte(1055, record["taxation_system"]),
         ]
         for t in record["tlvs"]:

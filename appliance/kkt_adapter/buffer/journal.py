@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from kkt_adapter.buffer import deliveries
+from kkt_adapter.buffer import advances, deliveries
 from kkt_adapter.buffer.connection import write_transaction
 from kkt_adapter.buffer.events import add_event, dumps, next_hlc
 from kkt_adapter.buffer.models import (
@@ -87,6 +87,8 @@ def accept_receipt(
 
     ``request`` is kept as sent (``document``); ``typed`` (receipt columns) and ``lines`` (receipt_items
     columns) are the validated receipt, written together with it (fiscal/document.py builds them).
+    A new receipt offsetting a glasses job's advance (``typed`` job_ref / prepayment) is refused with
+    ``advances.PrepaymentExceedsAdvance`` beyond what this till holds; a retry of an accepted one is not.
     """
     request_hash = canonical_hash(request)
     with write_transaction():
@@ -100,6 +102,8 @@ def accept_receipt(
         )
         if queued >= capacity:
             raise BufferFull(queued, capacity)
+        # Under the same write lock as the insert below: two offsets of one advance cannot both pass.
+        advances.check_offset(typed.get("job_ref"), typed.get("prepayment", 0))
         ts = next_hlc()
         receipt = Receipt.create(
             id=str(uuid.uuid4()),
@@ -363,14 +367,16 @@ def open_shift() -> Shift | None:
 @dataclass(frozen=True)
 class ShiftTotals:
     """Printed receipts of one shift, kopecks. ``sales`` / ``refunds``: totals of sale (1054 = 1) and sale
-    return (1054 = 2) receipts, correction receipts included by their settlement; ``cash`` / ``electronic``:
-    net by means of payment (sales less refunds), so ``cash + electronic == sales - refunds``."""
+    return (1054 = 2) receipts, correction receipts included by their settlement; ``cash`` / ``electronic`` /
+    ``prepayment`` (advances offset, FFD 1215): net by means of payment (sales less refunds), so
+    ``cash + electronic + prepayment == sales - refunds``."""
 
     receipts: int
     sales: int
     refunds: int
     cash: int
     electronic: int
+    prepayment: int = 0
 
 
 #: FFD 1054 settlement of a sale return: its money goes back to the buyer.
@@ -379,14 +385,16 @@ SALE_RETURN = 2
 
 def shift_totals(fn_number: str, shift_number: int) -> ShiftTotals:
     """Totals of the receipts printed in shift ``shift_number`` of FN ``fn_number`` (one query)."""
-    rows = Receipt.select(Receipt.settlement, Receipt.total, Receipt.cash, Receipt.electronic).where(
+    rows = Receipt.select(
+        Receipt.settlement, Receipt.total, Receipt.cash, Receipt.electronic, Receipt.prepayment
+    ).where(
         Receipt.fiscal_status == "printed",
         Receipt.fn_number == fn_number,
         Receipt.shift_number == shift_number,
     )
-    sales = refunds = cash = electronic = count = 0
+    sales = refunds = cash = electronic = offset = count = 0
     for row in rows.tuples():
-        settlement, total, paid_cash, paid_electronic = row
+        settlement, total, paid_cash, paid_electronic, paid_offset = row
         sign = -1 if settlement == SALE_RETURN else 1
         count += 1
         if sign > 0:
@@ -395,7 +403,8 @@ def shift_totals(fn_number: str, shift_number: int) -> ShiftTotals:
             refunds += total
         cash += sign * (paid_cash or 0)
         electronic += sign * (paid_electronic or 0)
-    return ShiftTotals(count, sales, refunds, cash, electronic)
+        offset += sign * (paid_offset or 0)
+    return ShiftTotals(count, sales, refunds, cash, electronic, offset)
 
 
 def fd_taken(fn_number: str, fd: int, receipt_id: str) -> bool:

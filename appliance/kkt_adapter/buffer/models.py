@@ -1,5 +1,5 @@
 """Peewee models of the buffer: receipts, idempotency keys, events, DLQ, shifts, KKT and HLC state, cash
-operations (cash in / cash out, schema v4)."""
+operations (cash in / cash out, schema v4), a receipt's glasses job and advance offset (schema v5)."""
 
 from __future__ import annotations
 
@@ -86,6 +86,10 @@ class Receipt(BaseModel):
     correction_basis_number = peewee.CharField(max_length=32, null=True)  # FFD 1179
     cashier_name = peewee.CharField(max_length=64, null=True)  # FFD 1021; null = no cashier sent (schema v4)
     cashier_inn = peewee.CharField(max_length=12, null=True)  # FFD 1203 (schema v4)
+    # A glasses job's advance and its offset (schema v5): FFD 1192 (the job, null when none was named) and
+    # FFD 1215 (kopecks of an advance offset by this receipt; 0 when none).
+    job_ref = peewee.CharField(max_length=16, null=True)
+    prepayment = peewee.BigIntegerField(default=0, constraints=[peewee.SQL("DEFAULT 0")])
     status = peewee.CharField(max_length=16, default="pending", constraints=[_check("status", SYNC_STATUSES)])
     fiscal_status = peewee.CharField(
         max_length=16, default="accepted", constraints=[_check("fiscal_status", FISCAL_STATUSES)]
@@ -118,6 +122,7 @@ class Receipt(BaseModel):
             (("created_at",), False),
             (("hlc_server_time", "hlc_local_time", "hlc_logical_counter"), False),
             (("fn_number", "fd_number"), True),
+            (("job_ref",), False),
         )
 
 

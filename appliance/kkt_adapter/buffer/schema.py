@@ -117,8 +117,25 @@ def _v4(db: peewee.SqliteDatabase) -> None:
             db.execute_sql(f'ALTER TABLE receipts ADD COLUMN "{name}" {sql_type}')
 
 
+#: Receipt columns added by v5: the glasses job (FFD 1192) and the advance offset (FFD 1215, kopecks).
+V5_RECEIPT_COLUMNS = (
+    ("job_ref", "VARCHAR(16)"),
+    ("prepayment", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
+def _v5(db: peewee.SqliteDatabase) -> None:
+    """Glasses-job advances: the receipt's ``job_ref`` (indexed: the journal sums a job's advances and
+    offsets when it accepts an offset) and ``prepayment``; older receipts name no job and offset nothing."""
+    columns = {c.name for c in db.get_columns("receipts")}
+    for name, sql_type in V5_RECEIPT_COLUMNS:
+        if name not in columns:  # a receipts table created by this code's models has them already
+            db.execute_sql(f'ALTER TABLE receipts ADD COLUMN "{name}" {sql_type}')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "receipts_job_ref" ON "receipts" ("job_ref")')
+
+
 #: Upgrade steps in order; step ``i`` brings the schema from version ``i`` to ``i + 1``.
-STEPS: list[Callable[[peewee.SqliteDatabase], None]] = [_v1, _v2, _v3, _v4]
+STEPS: list[Callable[[peewee.SqliteDatabase], None]] = [_v1, _v2, _v3, _v4, _v5]
 VERSION = len(STEPS)
 
 

@@ -51,6 +51,8 @@ def typed_columns(fiscal: FiscalReceipt) -> tuple[dict[str, Any], list[dict[str,
         "correction_basis_number": correction.basis_number if correction else None,
         "cashier_name": fiscal.cashier.name if fiscal.cashier else None,
         "cashier_inn": fiscal.cashier.inn if fiscal.cashier else None,
+        "job_ref": fiscal.job_ref,
+        "prepayment": fiscal.prepayment,
     }
     lines = [
         {
@@ -105,11 +107,13 @@ def fiscal_receipt(receipt: Receipt, cfg: ReceiptConfig) -> FiscalReceipt:
         items=items,
         cash=receipt.cash,
         electronic=receipt.electronic,
+        prepayment=receipt.prepayment or 0,
         taxation_system=receipt.taxation_system,
         buyer_contact=receipt.buyer_contact,
         correction=correction,
         text=f"Чек {receipt.id}",
         cashier=Cashier(receipt.cashier_name, receipt.cashier_inn) if receipt.cashier_name else None,
+        job_ref=receipt.job_ref,
     )
 
 

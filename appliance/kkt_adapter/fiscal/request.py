@@ -1,6 +1,10 @@
 """Validation of ``POST /v1/kkt/receipt`` bodies into a ``FiscalReceipt`` (nothing is journaled on failure),
 and of the optional ``{"cashier": ...}`` body of the shift and report requests.
 
+A glasses job's advance (items with FFD 1214 = 1/2/3) and its later offset (payment method
+``prepayment``, tag 1215, on a sale whose items are all 1214 = 4) name the job in ``job_ref`` (tag 1192);
+whether this till holds that much advance is checked when the receipt is journaled (buffer/advances.py).
+
 Money arrives as JSON numbers or decimal strings in roubles with at most two decimals and is converted
 to integer kopecks through ``Decimal`` (never through float arithmetic).
 """
@@ -33,6 +37,7 @@ TOP_FIELDS = {
     "original_receipt_id",
     "correction",
     "cashier",
+    "job_ref",
 }
 ITEM_FIELDS = {
     "name",
@@ -44,7 +49,16 @@ ITEM_FIELDS = {
     "payment_subject",
     "measure_unit",
 }
-PAYMENT_METHODS = {"cash": "cash", "electronic": "electronic", "card": "electronic"}
+#: ``payments[].method`` -> the FN's payment sum: cash (1031), electronic (1081) or the offset of an advance
+#: taken earlier for the same glasses job (1215, "prepayment"; only on a sale naming ``job_ref``).
+PAYMENT_METHODS = {
+    "cash": "cash",
+    "electronic": "electronic",
+    "card": "electronic",
+    "prepayment": "prepayment",
+}
+MAX_JOB_REF = 16  # tag 1192 (additional receipt attribute) length limit
+FULL_SETTLEMENT = 4  # FFD 1214 of the items of a receipt that offsets an advance
 SETTLEMENTS = {"sale": SettlementKind.SALE, "refund": SettlementKind.SALE_RETURN}
 CORRECTION_FIELDS = {"type", "basis_date", "basis_number", "settlement"}
 MAX_BASIS_NUMBER = 32  # tag 1179 length limit
@@ -296,6 +310,48 @@ def _correction(raw: Any, errors: list[FieldError]) -> tuple[Correction | None, 
     return Correction(correction_type=ctype, basis_date=basis, basis_number=number), settlement
 
 
+def _job_ref(raw: Any, errors: list[FieldError]) -> str | None:
+    """The optional ``job_ref`` (tag 1192): the glasses job an advance or its offset belongs to."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        errors.append(FieldError("job_ref", "a non-empty string: the glasses job's reference"))
+        return None
+    ref = raw.strip()
+    if len(ref) > MAX_JOB_REF:
+        errors.append(FieldError("job_ref", f"{len(ref)} characters, at most {MAX_JOB_REF} (tag 1192)"))
+        return None
+    if (bad := _unprintable(ref)) is not None:
+        errors.append(FieldError("job_ref", bad))
+        return None
+    return ref
+
+
+def _offset_rules(kind: str | None, job_ref: str | None, raw_items: Any, errors: list[FieldError]) -> None:
+    """A receipt paid (partly) by the offset of an advance (tag 1215): a sale of the finished job, naming
+    it, every item a full settlement (1214 = 4). The amount itself is checked against the total after."""
+    if kind != "sale":
+        errors.append(
+            FieldError("payments", "a prepayment offset (tag 1215) is only allowed on a receipt of type sale")
+        )
+    if job_ref is None and "job_ref" not in {e.field for e in errors}:
+        errors.append(
+            FieldError(
+                "job_ref", "required with a prepayment offset: the glasses job the advance was taken for"
+            )
+        )
+    for i, raw in enumerate(raw_items if isinstance(raw_items, list) else []):
+        method = raw.get("payment_method", FULL_SETTLEMENT) if isinstance(raw, dict) else FULL_SETTLEMENT
+        valid = isinstance(method, int) and not isinstance(method, bool) and 1 <= method <= 7
+        if valid and method != FULL_SETTLEMENT:  # an invalid value is reported by the item's own check
+            errors.append(
+                FieldError(
+                    f"items[{i}].payment_method",
+                    "must be 4 (full settlement) on a receipt paid with a prepayment offset",
+                )
+            )
+
+
 def validate_for(body: Any, cfg: Config) -> ValidatedReceipt:
     """``validate`` with this till's id and its ``[receipt]`` limits."""
     receipt = cfg.receipt
@@ -329,7 +385,7 @@ def validate(
         errors.append(FieldError("items", f"{len(raw_items)} items, at most {max_items}"))
     else:
         items = [it for i, raw in enumerate(raw_items) if (it := _item(raw, i, errors))]
-    cash = electronic = 0
+    paid = {"cash": 0, "electronic": 0, "prepayment": 0}
     raw_payments = body.get("payments")
     if not isinstance(raw_payments, list) or not raw_payments:
         errors.append(FieldError("payments", "at least one payment is required"))
@@ -345,10 +401,10 @@ def validate(
                     FieldError(f"payments[{i}].method", f"must be one of {sorted(PAYMENT_METHODS)}")
                 )
             amount = _money(pay.get("amount"), f"payments[{i}].amount", errors)
-            if method == "cash" and amount:
-                cash += amount
-            elif method == "electronic" and amount:
-                electronic += amount
+            if method is not None and amount:
+                paid[method] += amount
+    cash, electronic, prepayment = paid["cash"], paid["electronic"], paid["prepayment"]
+    job_ref = _job_ref(body.get("job_ref"), errors)
     taxation = _int_choice(
         body.get("taxation_system", taxation_system), "taxation_system", range(1, 64), errors
     )
@@ -380,6 +436,8 @@ def validate(
     elif "correction" in body:
         errors.append(FieldError("correction", "only allowed on type correction"))
     total = sum(item.amount for item in items)
+    if prepayment:
+        _offset_rules(kind, job_ref, raw_items, errors)
     if items and len(items) == len(raw_items) and not errors:
         if total > max_total:
             errors.append(
@@ -387,11 +445,19 @@ def validate(
                     "items", f"receipt total {total / 100:.2f} exceeds the limit {max_total / 100:.2f}"
                 )
             )
-        if cash + electronic != total:
+        if prepayment > total:
             errors.append(
                 FieldError(
                     "payments",
-                    f"payments {(cash + electronic) / 100:.2f} do not match the total {total / 100:.2f}",
+                    f"prepayment offset {prepayment / 100:.2f} exceeds the receipt total {total / 100:.2f}",
+                )
+            )
+        elif cash + electronic + prepayment != total:
+            errors.append(
+                FieldError(
+                    "payments",
+                    f"payments {(cash + electronic + prepayment) / 100:.2f} do not match the total "
+                    f"{total / 100:.2f}",
                 )
             )
     if errors:
@@ -403,10 +469,12 @@ def validate(
             items=tuple(items),
             cash=cash,
             electronic=electronic,
+            prepayment=prepayment,
             taxation_system=taxation,
             buyer_contact=contact,
             correction=correction,
             cashier=who,
+            job_ref=job_ref,
         ),
         original_receipt_id=original,
     )

@@ -1,5 +1,6 @@
 """How a FiscalReceipt becomes Shtrih-M commands: 8D opens, then FF0C document TLVs (1008, 1021/1203,
-1173/1174), per item FF4D (2108) and FF46, and FF45 closes with the payments. Pure: no device, no I/O.
+1173/1174, 1192), per item FF4D (2108) and FF46, and FF45 closes with the payments (slot 0 cash, 1 electronic,
+13 the offset of an advance, tag 1215). Pure: no device, no I/O.
 The cashier's tags are the same FF0C TLVs in a shift open / close report (``cashier_tlvs``).
 """
 
@@ -24,12 +25,14 @@ RECEIPT_TYPE: dict[SettlementKind, int] = {
 #: understands it). Firmware expecting its own tax-group numbering or bitmask is adapted HERE, nowhere else.
 WIRE_TAX_RATE: dict[int, int] = {code: code for code in VAT_CODES}
 
-PAYMENT_CASH = 0  # FF45 payment slot of tag 1031
-PAYMENT_ELECTRONIC = 1  # FF45 payment slot of tag 1081
+PAYMENT_CASH = cmd.SLOT_CASH  # FF45 payment slot of tag 1031
+PAYMENT_ELECTRONIC = cmd.SLOT_ELECTRONIC  # FF45 payment slot of tag 1081
+PAYMENT_PREPAYMENT = cmd.SLOT_PREPAYMENT  # FF45 payment slot of tag 1215 (offset of an advance)
 
 TAG_BUYER_CONTACT = 1008
 TAG_CASHIER_NAME = 1021
 TAG_CASHIER_INN = 1203
+TAG_ADDITIONAL_ATTRIBUTE = 1192  # "additional receipt attribute": the glasses job's reference (job_ref)
 TAG_CORRECTION_TYPE = 1173
 TAG_CORRECTION_BASIS = 1174
 TAG_BASIS_DATE = 1178
@@ -57,12 +60,17 @@ def receipt_plan(receipt: FiscalReceipt, password: int) -> list[tuple[cmd.Comman
                 (cmd.TLV_TO_DOCUMENT, {"tlv": codec.tlv_string(TAG_BUYER_CONTACT, receipt.buyer_contact)})
             )
         plan += [(cmd.TLV_TO_DOCUMENT, {"tlv": tlv}) for tlv in cashier_tlvs(receipt.cashier)]
+        if receipt.job_ref:
+            plan.append(
+                (cmd.TLV_TO_DOCUMENT, {"tlv": codec.tlv_string(TAG_ADDITIONAL_ATTRIBUTE, receipt.job_ref)})
+            )
         for item in receipt.items:
             plan.append((cmd.TLV_TO_OPERATION, {"tlv": codec.tlv_byte(TAG_MEASURE_UNIT, item.measure_unit)}))
             plan.append((cmd.OPERATION_V2, item_values(receipt.kind, item)))
         payments = [0] * cmd.PAYMENT_SLOTS
         payments[PAYMENT_CASH] = receipt.cash
         payments[PAYMENT_ELECTRONIC] = receipt.electronic
+        payments[PAYMENT_PREPAYMENT] = receipt.prepayment
         close = {"payments": payments, "taxation_system": receipt.taxation_system, "text": receipt.text}
         plan.append((cmd.CLOSE_RECEIPT_V2, close))
         for command, values in plan:  # dry-run encoding: raises before any byte goes out

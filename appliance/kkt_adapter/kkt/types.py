@@ -95,11 +95,13 @@ class FiscalReceipt:
     items: tuple[FiscalItem, ...]
     cash: int = 0  # tag 1031, kopecks
     electronic: int = 0  # tag 1081, kopecks
+    prepayment: int = 0  # tag 1215, kopecks: the offset of an advance taken earlier
     taxation_system: int = 1  # tag 1055 bitmask value: 1 = OSN
     buyer_contact: str | None = None  # tag 1008: phone or e-mail for an e-receipt
     correction: Correction | None = None  # present = correction receipt (FFD type 31)
     text: str = ""  # non-fiscal line printed at the end (we print the receipt id)
     cashier: Cashier | None = None  # tags 1021 / 1203
+    job_ref: str | None = None  # tag 1192 (additional receipt attribute): the glasses job, at most 16 chars
 
     @property
     def total(self) -> int:

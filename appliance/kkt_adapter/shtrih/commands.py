@@ -226,7 +226,10 @@ OPERATION_V2 = Command(
 )
 TLV_TO_OPERATION = Command(0xFF4D, "TLV into the next operation", Layout(Field("tlv", "tail")), _EMPTY)
 TLV_TO_DOCUMENT = Command(0xFF0C, "TLV into the document", Layout(Field("tlv", "tail")), _EMPTY)
-PAYMENT_SLOTS = 16  # FF45 payment sums: index 0 cash, 1 electronic, 2..15 other payment types
+#: FF45 payment sums: index 0 cash (1031), 1 electronic (1081), 2..12 other payment types, 13 prepayment
+#: offset (1215), 14 postpayment (1216), 15 counter-provision (1217).
+PAYMENT_SLOTS = 16
+SLOT_CASH, SLOT_ELECTRONIC, SLOT_PREPAYMENT = 0, 1, 13
 TAX_SLOTS = 6
 CLOSE_TEXT_MAX = 64  # bytes of the closing text line (our limit; the frame would allow 137)
 CLOSE_RECEIPT_V2 = Command(

@@ -100,6 +100,10 @@ def odoo_receipt(receipt: Receipt, idempotency_key: str | None = None) -> dict[s
         "issued_at": datetime.fromisoformat(receipt.fiscal_datetime).astimezone().isoformat(),
         "kind": receipt.kind,
         "total": receipt.total,
+        # A glasses job's advance or its offset: the job (FFD 1192, null when none) and the kopecks of an
+        # advance this receipt offsets (FFD 1215, 0 when none), like ``total``.
+        "job_ref": receipt.job_ref,
+        "prepayment": receipt.prepayment or 0,
         "original_receipt_id": receipt.original_receipt_id,
         # 31 = correction receipt; on a sale or refund it means it was fiscalized late (the KKT was down).
         "fiscal_document_type": receipt.fiscal_document_type or 3,

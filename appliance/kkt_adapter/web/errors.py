@@ -45,7 +45,7 @@ PROBLEMS: dict[str, Spec] = {
     "forbidden": Spec(403, "Forbidden"),
     "not_found": Spec(404, "Not Found"),
     "method_not_allowed": Spec(405, "Method Not Allowed"),
-    # --- receipts (fiscal/request.py, fiscal/saga.py, buffer/journal.py, fiscal/service.py)
+    # --- receipts (fiscal/request.py, saga.py, service.py; buffer/journal.py, advances.py)
     "invalid_receipt": Spec(422, "Invalid receipt"),
     "idempotency_conflict": Spec(422, "Idempotency-Key reused"),
     "original_not_found": Spec(422, "Original receipt unknown"),
@@ -53,6 +53,8 @@ PROBLEMS: dict[str, Spec] = {
     # 409: a state of the world that will change (the sale gets delivered), not a bad request
     "original_not_delivered": Spec(409, "Original sale not delivered yet"),
     "refund_exceeds_original": Spec(422, "Refund exceeds the sale"),
+    # an advance offset (FFD 1215) above the advance this till journaled for the job (buffer/advances.py)
+    "prepayment_exceeds_advance": Spec(422, "Prepayment offset exceeds the advance"),
     "kkt_rejected": Spec(422, "The KKT refused this receipt"),
     # 503: the POS retries later with the same key; nothing was accepted
     "buffer_full": Spec(503, "Offline buffer full"),

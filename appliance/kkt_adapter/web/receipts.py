@@ -45,8 +45,8 @@ def create_receipt() -> Response:
 def _create_receipt(runtime) -> Response:
     key = idempotency_key()
     body = parse_json_body()
-    # Refusals (invalid_receipt, original_*, idempotency_conflict, buffer_full, storage_full) leave
-    # through the error map (web/errors.py); nothing was journaled for them.
+    # Refusals (invalid_receipt, original_*, idempotency_conflict, buffer_full, storage_full,
+    # prepayment_exceeds_advance) leave through the error map (web/errors.py); nothing was journaled for them.
     validated = receipt_request.validate_for(body, runtime.cfg)
     if validated.original_receipt_id:
         saga.check_refund(validated, key)
@@ -88,6 +88,8 @@ def receipt_view(receipt) -> dict:
         "fiscal_status": receipt.fiscal_status,
         "status": receipt.status,
         "total": f"{receipt.total / 100:.2f}",
+        "job_ref": receipt.job_ref,
+        "prepayment": f"{(receipt.prepayment or 0) / 100:.2f}",
         "created_at": receipt.created_at,
         "hlc": str(receipt.hlc),
         "fn_number": receipt.fn_number,

@@ -55,6 +55,7 @@ def totals_view(totals: ShiftTotals | None) -> dict | None:
         "refunds": money(totals.refunds),
         "cash": money(totals.cash),
         "electronic": money(totals.electronic),
+        "prepayment": money(totals.prepayment),
     }
 
 
