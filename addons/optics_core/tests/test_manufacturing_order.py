@@ -58,6 +58,7 @@ class TestManufacturingOrder(OpticsCase):
         with self.assertRaisesRegex(UserError, "Job .*: cannot go from Draft to Ready"):
             job.action_ready()
         # Chatter tracking is written when the transaction would commit: once per step here.
+        self.env.cr.precommit.run()
         job.action_confirm()
         self.env.cr.precommit.run()
         job.write({"lab_id": self.lab.id, "promised_date": date.today() + timedelta(days=5)})

@@ -70,3 +70,18 @@ class PosPaymentMethod(models.Model):
         help="Pays a glasses job's pickup with the advances taken for it: the till prints it as the "
         "prepayment offset (FFD tag 1215). Use it without a journal (customer account).",
     )
+
+
+class PosOrderLine(models.Model):
+    _inherit = "pos.order.line"
+
+    # A glasses job's advance line keeps what its receipt item carried, so its refund (a cancelled job)
+    # prints the same VAT and 1214 from any till, days later (the POS reloads the order from Odoo).
+    optics_advance_vat = fields.Integer("Advance VAT code (1199)", readonly=True)
+    optics_advance_method = fields.Integer("Advance payment method (1214)", readonly=True)
+
+    def _export_for_ui(self, orderline):
+        values = super()._export_for_ui(orderline)
+        values["optics_advance_vat"] = orderline.optics_advance_vat
+        values["optics_advance_method"] = orderline.optics_advance_method
+        return values

@@ -104,6 +104,7 @@ class PosOrder(models.Model):
         values = super()._export_for_ui(order)
         values["optics_fiscal"] = order.optics_fiscal_answer or False
         values["fiscal_receipt_id"] = order.fiscal_receipt_id or False
+        values["optics_job_ref"] = order.optics_job_ref or False
         return values
 
     def _optics_send_e_receipts(self):

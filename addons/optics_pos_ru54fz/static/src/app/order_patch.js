@@ -54,15 +54,19 @@ patch(Order.prototype, {
   },
 });
 
-// An advance line keeps its VAT and 1214 (glasses_job.js) through reloads.
+// An advance line keeps its VAT and 1214 (glasses_job.js) through reloads and in Odoo (pos.order.line
+// optics_advance_vat / optics_advance_method), which hands them back with orders loaded for a refund.
 patch(Orderline.prototype, {
   init_from_JSON(json) {
     super.init_from_JSON(...arguments);
-    this.optics_advance = json.optics_advance || null;
+    this.optics_advance = json.optics_advance_vat
+      ? { vat: json.optics_advance_vat, method: json.optics_advance_method }
+      : null;
   },
   export_as_JSON() {
     const json = super.export_as_JSON(...arguments);
-    json.optics_advance = this.optics_advance || false;
+    json.optics_advance_vat = this.optics_advance?.vat || 0;
+    json.optics_advance_method = this.optics_advance?.method || 0;
     return json;
   },
   can_be_merged_with(orderline) {

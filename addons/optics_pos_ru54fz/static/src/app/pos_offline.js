@@ -104,6 +104,25 @@ patch(PosStore.prototype, {
     this.opticsTimer = setInterval(() => this.opticsSync(), RETRY_SECONDS * 1000);
   },
 
+  /**
+   * An order validated while Odoo is unreachable stays in the POS's queue and goes with the next round
+   * (`opticsSync`); the cashier moves on to the receipt. Odoo's own path would end in an unhandled
+   * ConnectionLostError (its "You're offline" popup and a logged traceback) for every offline sale. An
+   * order to invoice still needs Odoo now, as before.
+   */
+  async push_single_order(order) {
+    try {
+      return await super.push_single_order(...arguments);
+    } catch (error) {
+      if (error instanceof ConnectionLostError && !order.is_to_invoice()) {
+        this.opticsOffline.reachable = false;
+        this.set_synch("disconnected");
+        return [];
+      }
+      throw error;
+    }
+  },
+
   /** One round of everything that waits for Odoo; stops at the first sign that Odoo is unreachable. */
   async opticsSync() {
     if (this.opticsSyncing) {

@@ -1,11 +1,13 @@
 /** @odoo-module */
 // POS tours of glasses jobs through real tills (tests/test_job_tour.py starts two tills and checks their FN
 // journals and Odoo's job; the screens alone prove nothing): an advance taken at till A, the pickup by the
-// job label's barcode at till B with the prepayment offset, and a pickup with Odoo unreachable.
+// job label's barcode at till B with the prepayment offset, a pickup with Odoo unreachable, and the refund
+// of a cancelled job's advance.
 import { registry } from "@web/core/registry";
 import * as ProductScreen from "@point_of_sale/../tests/tours/helpers/ProductScreenTourMethods";
 import * as PaymentScreen from "@point_of_sale/../tests/tours/helpers/PaymentScreenTourMethods";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/helpers/ReceiptScreenTourMethods";
+import * as TicketScreen from "@point_of_sale/../tests/tours/helpers/TicketScreenTourMethods";
 import { scan_barcode } from "@point_of_sale/../tests/tours/helpers/utils";
 
 const tours = registry.category("web_tour.tours");
@@ -70,7 +72,11 @@ tours.add("optics_job_advance", {
     ...ProductScreen.addOrderline("Tour Job Frame", "1"),
     ...ProductScreen.addOrderline("Tour Job Case", "1"),
     { content: "«Glasses job»", trigger: ".optics-job-button" },
-    { content: "the customer's prescriptions are loaded", trigger: ".optics-job-rx option", isCheck: true },
+    {
+      content: "the customer's prescription is offered",
+      trigger: ".optics-job-rx:has(option:contains('RX/'))",
+      isCheck: true,
+    },
     { content: "the advance", trigger: ".optics-job-advance", run: "text 4000" },
     { content: "create the job", trigger: ".optics-job-create" },
     ...PaymentScreen.isShown(),
@@ -87,8 +93,9 @@ function pickUp(reference) {
   return [
     ...scan_barcode(reference),
     ...PaymentScreen.isShown(),
-    ...PaymentScreen.totalIs("10,500.00"),
+    ...PaymentScreen.totalDueIs("10,500.00"),
     ...PaymentScreen.selectedPaymentlineHas("Prepayment offset", "4,000.00"),
+    ...PaymentScreen.remainingIs("6,500.00"),
     ...PaymentScreen.clickPaymentMethod("Cash"),
     ...PaymentScreen.remainingIs("0.00"),
     ...PaymentScreen.clickValidate(),
@@ -103,7 +110,8 @@ function jobInUrl() {
 
 tours.add("optics_job_pickup", {
   test: true,
-  steps: () => [...ProductScreen.confirmOpeningPopup(), ...kktOnline(), ...pickUp(jobInUrl())],
+  // The session was opened by the advance's tour: no opening popup here.
+  steps: () => [...kktOnline(), ...pickUp(jobInUrl())],
 });
 
 /** The POS started online (its data holds the store's Ready jobs); then Odoo becomes unreachable: the
@@ -111,7 +119,6 @@ tours.add("optics_job_pickup", {
 tours.add("optics_job_pickup_offline", {
   test: true,
   steps: () => [
-    ...ProductScreen.confirmOpeningPopup(),
     ...kktOnline(),
     ...odooReachable(false),
     ...pickUp(jobInUrl()),
@@ -126,5 +133,29 @@ tours.add("optics_job_pickup_offline", {
         }
       },
     },
+  ],
+});
+
+/** The job was cancelled: its advance (two lines, one per VAT code) is refunded by card from the order
+ * list, as it was taken. */
+tours.add("optics_job_refund_advance", {
+  test: true,
+  steps: () => [
+    ...kktOnline(),
+    ...ProductScreen.clickRefund(),
+    ...TicketScreen.selectOrder("-0001"),
+    { content: "the first advance line", trigger: ".ticket-screen .orderline:eq(0)" },
+    ...ProductScreen.pressNumpad("1"),
+    { content: "the second advance line", trigger: ".ticket-screen .orderline:eq(1)" },
+    ...ProductScreen.pressNumpad("1"),
+    ...TicketScreen.confirmRefund(),
+    ...ProductScreen.isShown(),
+    ...ProductScreen.clickPayButton(),
+    ...PaymentScreen.clickPaymentMethod("Bank"),
+    ...PaymentScreen.remainingIs("0.00"),
+    ...PaymentScreen.clickValidate(),
+    ...ReceiptScreen.isShown(),
+    { content: "a refund receipt (n=2)", trigger: ".optics-fiscal-qr[data-qr*='&n=2']", isCheck: true },
+    ...ReceiptScreen.clickNextOrder(),
   ],
 });
