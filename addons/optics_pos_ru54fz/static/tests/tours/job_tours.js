@@ -9,54 +9,12 @@ import * as PaymentScreen from "@point_of_sale/../tests/tours/helpers/PaymentScr
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/helpers/ReceiptScreenTourMethods";
 import * as TicketScreen from "@point_of_sale/../tests/tours/helpers/TicketScreenTourMethods";
 import { scan_barcode } from "@point_of_sale/../tests/tours/helpers/utils";
+import { kktIs, odooReachable, receiptCarriesFd } from "@optics_pos_ru54fz/../tests/tours/helpers";
 
 const tours = registry.category("web_tour.tours");
 
-function kktOnline() {
-  return [{ content: "the till answers", trigger: ".optics-kkt-status[data-level='online']", isCheck: true }];
-}
-
 function printed() {
-  return [
-    ...ReceiptScreen.isShown(),
-    {
-      content: "the receipt carries the FD",
-      trigger: ".optics-fiscal .optics-fd:not(:empty)",
-      isCheck: true,
-    },
-    ...ReceiptScreen.clickNextOrder(),
-  ];
-}
-
-/** Odoo's RPCs fail as if the network to Odoo were down (the till, on loopback, still answers). */
-function odooReachable(reachable) {
-  return [
-    {
-      content: reachable ? "Odoo is reachable again" : "Odoo becomes unreachable",
-      trigger: "body",
-      run: () => {
-        if (!window.__opticsXhrPatched) {
-          window.__opticsXhrPatched = true;
-          const open = XMLHttpRequest.prototype.open;
-          const send = XMLHttpRequest.prototype.send;
-          XMLHttpRequest.prototype.open = function (method, url) {
-            this.__opticsUrl = String(url);
-            return open.apply(this, arguments);
-          };
-          XMLHttpRequest.prototype.send = function () {
-            if (window.__opticsOdooDown && this.__opticsUrl.includes("/web/dataset/")) {
-              setTimeout(() => this.dispatchEvent(new ProgressEvent("error")));
-              return;
-            }
-            return send.apply(this, arguments);
-          };
-        }
-        window.__opticsOdooDown = !reachable;
-        // The bar shows the offline state; Odoo's "You're offline" popup would only interrupt the sale.
-        window.posmodel.showOfflineWarning = reachable;
-      },
-    },
-  ];
+  return [...ReceiptScreen.isShown(), ...receiptCarriesFd(), ...ReceiptScreen.clickNextOrder()];
 }
 
 /** Lenses ×2 (3000.00, VAT-exempt), a frame (4000.00, exempt) and a case (500.00, 22 %): 10 500.00; a
@@ -65,7 +23,7 @@ tours.add("optics_job_advance", {
   test: true,
   steps: () => [
     ...ProductScreen.confirmOpeningPopup(),
-    ...kktOnline(),
+    ...kktIs("online"),
     ...ProductScreen.clickPartnerButton(),
     ...ProductScreen.clickCustomer("Tour Patient"),
     ...ProductScreen.addOrderline("Tour Lens", "2"),
@@ -111,7 +69,7 @@ function jobInUrl() {
 tours.add("optics_job_pickup", {
   test: true,
   // The session was opened by the advance's tour: no opening popup here.
-  steps: () => [...kktOnline(), ...pickUp(jobInUrl())],
+  steps: () => [...kktIs("online"), ...pickUp(jobInUrl())],
 });
 
 /** The POS started online (its data holds the store's Ready jobs); then Odoo becomes unreachable: the
@@ -119,7 +77,7 @@ tours.add("optics_job_pickup", {
 tours.add("optics_job_pickup_offline", {
   test: true,
   steps: () => [
-    ...kktOnline(),
+    ...kktIs("online"),
     ...odooReachable(false),
     ...pickUp(jobInUrl()),
     ...odooReachable(true),
@@ -141,7 +99,7 @@ tours.add("optics_job_pickup_offline", {
 tours.add("optics_job_refund_advance", {
   test: true,
   steps: () => [
-    ...kktOnline(),
+    ...kktIs("online"),
     ...ProductScreen.clickRefund(),
     ...TicketScreen.selectOrder("-0001"),
     { content: "the first advance line", trigger: ".ticket-screen .orderline:eq(0)" },

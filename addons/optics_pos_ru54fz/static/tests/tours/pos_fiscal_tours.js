@@ -7,6 +7,7 @@ import * as PaymentScreen from "@point_of_sale/../tests/tours/helpers/PaymentScr
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/helpers/ReceiptScreenTourMethods";
 import * as Chrome from "@point_of_sale/../tests/tours/helpers/ChromeTourMethods";
 import * as TicketScreen from "@point_of_sale/../tests/tours/helpers/TicketScreenTourMethods";
+import { kktIs, odooReachable, receiptCarriesFd } from "@optics_pos_ru54fz/../tests/tours/helpers";
 
 const tours = registry.category("web_tour.tours");
 
@@ -21,26 +22,6 @@ function ringUpSplitSale() {
     ...PaymentScreen.selectedPaymentlineHas("Bank", "50.00"),
     ...PaymentScreen.clickPaymentMethod("Cash"),
     ...PaymentScreen.remainingIs("0.00"),
-  ];
-}
-
-function receiptCarriesFd() {
-  return [
-    {
-      content: "the receipt carries the FD",
-      trigger: ".optics-fiscal .optics-fd:not(:empty)",
-      isCheck: true,
-    },
-  ];
-}
-
-function kktIs(level) {
-  return [
-    {
-      content: `the till indicator says ${level}`,
-      trigger: `.optics-kkt-status[data-level='${level}']`,
-      isCheck: true,
-    },
   ];
 }
 
@@ -110,35 +91,6 @@ tours.add("optics_pos_fiscal_buffer_full", {
     ...PaymentScreen.isShown(),
   ],
 });
-
-/** Odoo's RPCs fail as if the network to Odoo were down (the till, on loopback, still answers). */
-function odooReachable(reachable) {
-  return [
-    {
-      content: reachable ? "Odoo is reachable again" : "Odoo becomes unreachable",
-      trigger: "body",
-      run: () => {
-        if (!window.__opticsXhrPatched) {
-          window.__opticsXhrPatched = true;
-          const open = XMLHttpRequest.prototype.open;
-          const send = XMLHttpRequest.prototype.send;
-          XMLHttpRequest.prototype.open = function (method, url) {
-            this.__opticsUrl = String(url);
-            return open.apply(this, arguments);
-          };
-          XMLHttpRequest.prototype.send = function () {
-            if (window.__opticsOdooDown && this.__opticsUrl.includes("/web/dataset/")) {
-              setTimeout(() => this.dispatchEvent(new ProgressEvent("error")));
-              return;
-            }
-            return send.apply(this, arguments);
-          };
-        }
-        window.__opticsOdooDown = !reachable;
-      },
-    },
-  ];
-}
 
 function openShiftPopup() {
   return [
