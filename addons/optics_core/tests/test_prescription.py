@@ -3,6 +3,7 @@ transposition, validity, consent."""
 
 from datetime import date, timedelta
 
+from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -76,13 +77,13 @@ class TestPrescription(OpticsCase):
         self.assertEqual((rx.od_sph, rx.od_cyl, rx.od_axis), (-1.0, -1.5, 30))
 
     def test_dates(self):
+        # "Today" in the user's time zone, as the rule reads it (the machine's date differs near midnight).
+        today = fields.Date.context_today(self.env["optics.prescription"])
         with self.assertRaises(ValidationError):
-            self.prescription(date=date.today() + timedelta(days=1))
+            self.prescription(date=today + timedelta(days=1))
         with self.assertRaises(ValidationError):
-            self.prescription(
-                date=date.today() - timedelta(days=10), expiry_date=date.today() - timedelta(days=20)
-            )
-        old = self.prescription(date=date.today() - timedelta(days=400))
+            self.prescription(date=today - timedelta(days=10), expiry_date=today - timedelta(days=20))
+        old = self.prescription(date=today - timedelta(days=400))
         self.assertTrue(old.is_expired)
 
     def test_no_prescription_without_the_patients_consent(self):
