@@ -219,8 +219,11 @@ def ensure_venv(src: Path) -> Path:
     run([sys.executable, "-m", "venv", str(venv)])
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     run([*pip, "pip==24.3.1", "wheel==0.45.1", "setuptools==75.8.0"])
-    requirements = [*EXTRA_REQUIREMENTS, *oca_requirements(), *addon_requirements()]
-    run([*pip, "-r", str(src / "requirements.txt"), *requirements])
+    run([*pip, "-r", str(src / "requirements.txt"), *EXTRA_REQUIREMENTS, *addon_requirements()])
+    if oca_requirements():
+        # --no-deps: every odoo-addon-* wheel requires the `odoo` distribution, which here is the source
+        # tree itself (pip would fetch Odoo from PyPI over it); their Python libraries are Odoo's own.
+        run([*pip, "--no-deps", *oca_requirements()])
     stamp.write_text(digest)
     return venv
 

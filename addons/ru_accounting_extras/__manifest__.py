@@ -1,0 +1,33 @@
+# Manifest of ru_accounting_extras: Russian accounting for the chain on OCA's l10n_ru chart — a cash account
+# per store, cash transfers through 57.01, card takings through 57.03, job advances on 62.02, cash orders
+# and the cash book (KO-1, KO-2, KO-4), gross profit by store.
+{
+    "name": "OpticsERP: Russian accounting extras",
+    "summary": "Cash per store, transfers in transit, acquiring, advances received, cash orders and cash "
+    "book, gross profit by store — on the OCA Russian chart with its account types corrected",
+    "version": "17.0.1.0.0",
+    "category": "Accounting/Localizations",
+    "author": "OpticsERP",
+    "website": "https://github.com/opticserp/opticserp",
+    "license": "LGPL-3",
+    "depends": [
+        # OCA's Russian chart (PyPI odoo-addon-l10n_ru, pinned in addons/oca-requirements.txt).
+        "l10n_ru",
+        # OCA's xlsx report engine (odoo-addon-report_xlsx): the gross-profit export.
+        "report_xlsx",
+        # Perpetual valuation: the cost of goods sold of the gross-profit report.
+        "stock_account",
+        "sale_stock",
+        "point_of_sale",
+        # Stores (warehouses per user), glasses jobs, fiscal documents and Z reports from the tills.
+        "optics_pos_ru54fz",
+    ],
+    "data": [
+        "security/groups.xml",
+        "security/ir.model.access.csv",
+        "security/rules.xml",
+        "views/menus.xml",
+    ],
+    "post_init_hook": "post_init_hook",
+    "installable": True,
+}
