@@ -29,5 +29,4 @@
         "views/menus.xml",
     ],
     "post_init_hook": "post_init_hook",
-    "installable": True,
 }
