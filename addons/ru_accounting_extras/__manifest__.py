@@ -27,6 +27,8 @@
         "security/ir.model.access.csv",
         "security/rules.xml",
         "views/menus.xml",
+        "data/cash_transfer_sequence.xml",
+        "views/cash_transfer_views.xml",
     ],
     "post_init_hook": "post_init_hook",
 }
