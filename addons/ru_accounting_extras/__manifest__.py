@@ -27,6 +27,7 @@
         "security/ir.model.access.csv",
         "security/rules.xml",
         "views/menus.xml",
+        "views/stock_warehouse_views.xml",
     ],
     "post_init_hook": "post_init_hook",
     "installable": True,
