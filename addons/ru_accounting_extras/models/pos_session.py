@@ -14,7 +14,7 @@ class PosSession(models.Model):
     def _validate_session(self, balancing_account=False, amount_to_balance=0, bank_payment_method_diffs=None):
         # Odoo's closing (back office and POS alike): True once closed, an action when it needs a wizard.
         result = super()._validate_session(balancing_account, amount_to_balance, bank_payment_method_diffs)
-        if result is True and self.state == "closed":
+        if not isinstance(result, dict) and self.state == "closed":
             self._ru_report_cash_limit()
         return result
 

@@ -89,6 +89,32 @@ class TestCashLimit(StoreCashCommon):
         self.assertIn("excess of 1,000.00", result["ru_cash_limit_warning"])
         self.assertEqual(len(second.activity_ids), 1)
 
+    def test_a_cashier_closes_and_the_accountant_gets_the_to_do(self):
+        """The cashier (POS user only, no accounting rights) closes: limit 1 000.00, 1 480.00 in the cash
+        account → the warning with the excess 480.00 and store A's accountant's To Do."""
+        cashier = self.env["res.users"].create(
+            {
+                "name": "Cashier A",
+                "login": "ru_cashier_a",
+                "email": "cashier.a@example.com",  # Odoo's closing posts "Session ended" as the cashier
+                "groups_id": [
+                    Command.set(
+                        [self.env.ref("base.group_user").id, self.env.ref("point_of_sale.group_pos_user").id]
+                    )
+                ],
+            }
+        )
+        self.store_a.ru_cash_limit = 1000.0
+        self.config = self.config_a
+        session = self.open_new_session(0)
+        self.env["pos.order"].create_from_ui([self.create_ui_order_data([(self.frame, 1)])])
+        session = session.with_user(cashier)
+        session.post_closing_cash_details(1480.0)
+        result = session.close_session_from_ui()
+        self.assertTrue(result["successful"], result)
+        self.assertIn("excess of 480.00", result["ru_cash_limit_warning"])
+        self.assertEqual(session.sudo().activity_ids.user_id, self.accountant_a)
+
     def test_closing_from_the_back_office_warns_too(self):
         """Closed by "Close Session & Post Entries" in the back office: same message and To Do."""
         self.store_a.ru_cash_limit = 1000.0
