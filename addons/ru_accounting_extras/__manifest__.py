@@ -29,6 +29,7 @@
         "views/menus.xml",
         "data/cash_transfer_sequence.xml",
         "views/cash_transfer_views.xml",
+        "views/stock_warehouse_views.xml",
     ],
     "post_init_hook": "post_init_hook",
 }
