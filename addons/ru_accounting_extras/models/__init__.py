@@ -1,2 +1,9 @@
 # Models of ru_accounting_extras, one concern per file.
-from . import chart_template, stock_warehouse
+from . import (
+    cash_order,
+    cash_order_sources,
+    chart_template,
+    res_company_cash_documents,
+    stock_warehouse,
+    stock_warehouse_cash_documents,
+)
