@@ -30,6 +30,12 @@
         "data/cash_transfer_sequence.xml",
         "views/cash_transfer_views.xml",
         "views/stock_warehouse_views.xml",
+        "data/cash_order_sequence.xml",
+        "report/cash_order_reports.xml",
+        "report/cash_book_report.xml",
+        "views/cash_order_views.xml",
+        "wizards/cash_book_wizard_views.xml",
+        "views/cash_order_settings_views.xml",
     ],
     "post_init_hook": "post_init_hook",
 }

@@ -1,2 +1,11 @@
 # Models of ru_accounting_extras, one concern per file.
-from . import cash_transfer, chart_template, pos_session, stock_warehouse
+from . import (
+    cash_order,
+    cash_order_sources,
+    cash_transfer,
+    chart_template,
+    pos_session,
+    res_company_cash_documents,
+    stock_warehouse,
+    stock_warehouse_cash_documents,
+)
