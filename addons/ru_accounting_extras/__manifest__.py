@@ -27,6 +27,8 @@
         "security/ir.model.access.csv",
         "security/rules.xml",
         "views/menus.xml",
+        "views/pos_payment_method_views.xml",
+        "wizards/acquiring_clearing_views.xml",
     ],
     "post_init_hook": "post_init_hook",
     "installable": True,

@@ -1,2 +1,9 @@
 # Models of ru_accounting_extras, one concern per file.
-from . import chart_template, stock_warehouse
+from . import (
+    acquiring,
+    advances,
+    advances_session,
+    chart_template,
+    pos_payment_method,
+    stock_warehouse,
+)

@@ -1,0 +1,2 @@
+# Wizards of ru_accounting_extras.
+from . import acquiring_clearing
