@@ -36,6 +36,8 @@
         "views/cash_order_views.xml",
         "wizards/cash_book_wizard_views.xml",
         "views/cash_order_settings_views.xml",
+        "views/pos_payment_method_views.xml",
+        "wizards/acquiring_clearing_views.xml",
     ],
     "post_init_hook": "post_init_hook",
 }

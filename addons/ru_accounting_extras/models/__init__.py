@@ -1,9 +1,13 @@
 # Models of ru_accounting_extras, one concern per file.
 from . import (
+    acquiring,
+    advances,
+    advances_session,
     cash_order,
     cash_order_sources,
     cash_transfer,
     chart_template,
+    pos_payment_method,
     pos_session,
     res_company_cash_documents,
     stock_warehouse,

@@ -1,2 +1,10 @@
 # Tests of ru_accounting_extras (TransactionCase; run by the Odoo bench).
-from . import test_cash_limit, test_cash_orders, test_cash_transfer, test_chart, test_store_cash
+from . import (
+    test_acquiring,
+    test_advances,
+    test_cash_limit,
+    test_cash_orders,
+    test_cash_transfer,
+    test_chart,
+    test_store_cash,
+)

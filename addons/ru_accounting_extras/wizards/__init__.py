@@ -1,2 +1,2 @@
-# Wizards of ru_accounting_extras: the cash book (KO-4) of a store over a period.
-from . import cash_book_wizard
+# Wizards of ru_accounting_extras: the cash book (KO-4) of a store over a period; card takings clearing.
+from . import acquiring_clearing, cash_book_wizard
