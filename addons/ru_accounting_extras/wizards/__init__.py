@@ -1,0 +1,2 @@
+# Wizards of ru_accounting_extras: the gross-profit export.
+from . import gross_profit_wizard
