@@ -38,6 +38,9 @@
         "views/cash_order_settings_views.xml",
         "views/pos_payment_method_views.xml",
         "wizards/acquiring_clearing_views.xml",
+        "report/gross_profit_reports.xml",
+        "wizards/gross_profit_wizard_views.xml",
+        "views/gross_profit_views.xml",
     ],
     "post_init_hook": "post_init_hook",
 }

@@ -7,6 +7,7 @@ from . import (
     cash_order_sources,
     cash_transfer,
     chart_template,
+    gross_profit_report,
     pos_payment_method,
     pos_session,
     res_company_cash_documents,

@@ -6,5 +6,6 @@ from . import (
     test_cash_orders,
     test_cash_transfer,
     test_chart,
+    test_gross_profit,
     test_store_cash,
 )
