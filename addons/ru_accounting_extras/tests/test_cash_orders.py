@@ -23,14 +23,14 @@ class TestCashOrders(TestPoSCommon):
         # company's first warehouse carries all of TestPoSCommon's configs.
         cls.store = cls.env["stock.warehouse"].create({"name": "KO store", "code": "KOS"})
         cls.basic_config.picking_type_id = cls.store.pos_type_id
+        # The test's user is the company's accountant; the POS hooks make orders through sudo whoever calls.
+        cls.env.user.groups_id |= cls.env.ref("ru_accounting_extras.group_chief_accountant")
         cls.store.action_ru_setup_cash()
         cls.till = (
             cls.env["pos.offline.buffer.status"]
             .sudo()
             .create({"name": "Cash orders till", "pos_id": "kkt-ko-1", "tz": "Europe/Moscow"})
         )
-        # The test's user is the company's accountant; the POS hooks make orders through sudo whoever calls.
-        cls.env.user.groups_id |= cls.env.ref("ru_accounting_extras.group_chief_accountant")
         cls.Order = cls.env["ru.cash.order"]
 
     def setUp(self):
