@@ -6,6 +6,7 @@ from . import (
     cash_order,
     cash_order_sources,
     cash_transfer,
+    cash_transfer_orders,
     chart_template,
     gross_profit_report,
     pos_payment_method,

@@ -295,11 +295,13 @@ class AccountCashTransfer(models.Model):
                 transfer._ru_reconcile(line)
                 vals["cancel_move_id"] = line.move_id.id
             transfer.write(vals)
+            transfer._ru_cash_order_hook("cancelled")
         return True
 
     def _ru_cash_order_hook(self, event):
-        """Called once the transfer is posted: event "sent" (the source store's cash out) or "received"
-        (the destination store's cash in). The cash orders (KO-1/KO-2) hook in here."""
+        """Called once the transfer is posted: event "sent" (the source store's cash out), "received" (the
+        destination's cash in) or "cancelled" (after the write; the cash back at the source when the transfer
+        was in transit). The cash orders (KO-1/KO-2) hook in here: models/cash_transfer_orders.py."""
         return None
 
     # ------------------------------------------------------------------ helpers

@@ -5,6 +5,7 @@ from . import (
     test_cash_limit,
     test_cash_orders,
     test_cash_transfer,
+    test_cash_transfer_orders,
     test_chart,
     test_gross_profit,
     test_store_cash,
