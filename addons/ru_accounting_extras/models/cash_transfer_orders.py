@@ -12,7 +12,7 @@ class AccountCashTransfer(models.Model):
     def _ru_cash_order_hook(self, event):
         """Make the event's cash order (idempotent per transfer and order type). Through sudo: the transfer's
         own checks have already decided that the user may send, receive or cancel it."""
-        super()._ru_cash_order_hook(event)
+        res = super()._ru_cash_order_hook(event)
         Order = self.env["ru.cash.order"].sudo()
         transit = self.env["account.chart.template"].with_company(self.company_id).ref(TRANSIT_ACCOUNT)
         common = {"origin": self, "account": transit, "amount": self.amount, "cashier": self.env.user}
@@ -54,6 +54,7 @@ class AccountCashTransfer(models.Model):
                 move=self.cancel_move_id,
                 **common,
             )
+        return res
 
 
 class RuCashOrder(models.Model):

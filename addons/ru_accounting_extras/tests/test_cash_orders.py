@@ -1,6 +1,8 @@
 # Tests of the cash orders and the cash book: a KO-1 per Z report (once, numbered 1, 2, … per type and year,
 # dated in the till's time zone), KO-2 / KO-1 from POS cash out / in, the creation API, the cash book's
 # balances and sheets, the printed forms (amounts in figures and words, OKUD codes) and who sees which orders.
+import re
+
 from freezegun import freeze_time
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
@@ -195,8 +197,11 @@ class TestCashOrders(TestPoSCommon):
     # --- the printed forms ------------------------------------------------------------------------------
 
     def render(self, report, records):
+        """The report's HTML with white space collapsed as a browser shows it (the templates are formatted by
+        Prettier, which breaks text and fields onto lines of their own)."""
         html, _kind = self.env["ir.actions.report"]._render_qweb_html(report, records.ids)
-        return html.decode() if isinstance(html, bytes) else html
+        html = html.decode() if isinstance(html, bytes) else html
+        return re.sub(r"[ \t\r\n]+", " ", html)  # not str.split(): the figures keep their no-break spaces
 
     def test_ko1_and_ko2_print_amounts_in_figures_and_words(self):
         self.assertEqual(rubles_in_words(12345.67), "Двенадцать тысяч триста сорок пять рублей 67 копеек")
