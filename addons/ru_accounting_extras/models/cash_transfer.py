@@ -55,7 +55,7 @@ class AccountCashTransfer(models.Model):
     )
     destination_type = fields.Selection(
         [("store", "Another store"), ("bank", "Bank")],
-        string="To",
+        string="Destination",
         required=True,
         default="store",
         tracking=True,

@@ -7,6 +7,7 @@ from . import (
     test_cash_transfer,
     test_cash_transfer_orders,
     test_chart,
+    test_translation,
     test_gross_profit,
     test_store_cash,
 )
