@@ -6,6 +6,7 @@ from . import (
     test_cash_orders,
     test_cash_transfer,
     test_chart,
+    test_chart_taxes,
     test_gross_profit,
     test_store_cash,
 )
