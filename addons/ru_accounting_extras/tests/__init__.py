@@ -7,7 +7,8 @@ from . import (
     test_cash_transfer,
     test_cash_transfer_orders,
     test_chart,
-    test_translation,
+    test_chart_taxes,
     test_gross_profit,
     test_store_cash,
+    test_translation,
 )

@@ -19,13 +19,9 @@ class TestAdvances(TestPoSCommon):
         cls.revenue = chart.ref("ru_acc_90_01_1")
         cls.vat_payable = chart.ref("ru_acc_68_02")
         cls.advance_vat = chart.ref("ru_acc_76_AB")
-        # Sunglasses: VAT 22 % included in the price (FFD 1199 code 11; their advance is at 22/122, code 12).
-        cls.vat22 = chart.ref("sale_vat_20").copy(
-            {"name": "VAT 22%", "amount": 22.0, "active": True, "optics_ffd_vat_code": "11"}
-        )
-        (cls.vat22.invoice_repartition_line_ids | cls.vat22.refund_repartition_line_ids).filtered(
-            lambda rep: rep.repartition_type == "tax"
-        ).account_id = cls.vat_payable
+        # Sunglasses: VAT 22 % included in the price (FFD 1199 code 11; their advance is at 22/122, code 12):
+        # the chart's own tax (models/chart_template.py NEW_TAXES), its VAT on 68.02.
+        cls.vat22 = chart.ref("sale_vat_22")
         cls.goods = cls.create_product("Sunglasses", cls.categ_basic, 10500.0, tax_ids=cls.vat22.ids)
         cls.advance_product = cls.env.ref("optics_pos_ru54fz.product_job_advance")
         # The prepayment offset as Odoo's "customer account" method, identifying the customer.
