@@ -42,5 +42,13 @@
         "wizards/gross_profit_wizard_views.xml",
         "views/gross_profit_views.xml",
     ],
+    "assets": {
+        # The cash-limit warning in the POS closing popup.
+        "point_of_sale._assets_pos": [
+            "ru_accounting_extras/static/src/app/*.js",
+            "ru_accounting_extras/static/src/app/*.xml",
+        ],
+        "web.assets_tests": ["ru_accounting_extras/static/tests/tours/*.js"],
+    },
     "post_init_hook": "post_init_hook",
 }

@@ -3,6 +3,7 @@ from . import (
     test_acquiring,
     test_advances,
     test_cash_limit,
+    test_cash_limit_tour,
     test_cash_orders,
     test_cash_transfer,
     test_cash_transfer_orders,
