@@ -19,7 +19,7 @@ DEFAULT_TZ = "Europe/Moscow"
 
 
 class PosSession(models.Model):
-    _inherit = "pos.session"
+    _inherit = "pos.session"  # pylint: disable=consider-merging-classes-inherited
 
     def _ru_cash_store(self):
         """The store (stock.warehouse) of the session's POS if its cash is set up, else no record."""

@@ -10,7 +10,7 @@ ACCOUNTANT_GROUP = "ru_accounting_extras.group_store_accountant"
 
 
 class PosSession(models.Model):
-    _inherit = "pos.session"
+    _inherit = "pos.session"  # pylint: disable=consider-merging-classes-inherited
 
     def _validate_session(self, balancing_account=False, amount_to_balance=0, bank_payment_method_diffs=None):
         # Odoo's closing (back office and POS alike): True once closed, an action when it needs a wizard.
