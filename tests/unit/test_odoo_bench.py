@@ -51,6 +51,25 @@ def test_the_bench_venv_gets_the_libraries_addons_pin_in_their_requirements():
     assert all(pin and not pin.startswith("#") and "==" in pin for pin in pins)
 
 
+def test_oca_modules_are_pinned_wheels_installed_without_their_odoo_requirement(monkeypatch):
+    """addons/oca-requirements.txt: exact pins of odoo-addon-* wheels; pip gets them with --no-deps, since
+    each declares `odoo` (which pip would fetch from PyPI over the source tree)."""
+    pins = odoo_bench.oca_requirements()
+    assert "odoo-addon-l10n_ru==17.0.1.0.1.2" in pins  # ru_accounting_extras' chart
+    assert all(pin.startswith("odoo-addon-") and "==17.0." in pin for pin in pins)
+    calls = []
+    monkeypatch.setattr(odoo_bench, "run", lambda cmd, **kw: calls.append(cmd))
+    monkeypatch.setattr(odoo_bench, "BENCH", odoo_bench.Path("/nonexistent-bench"))
+    monkeypatch.setattr(odoo_bench.shutil, "rmtree", lambda *a, **kw: None)
+    stamp_writes = []
+    monkeypatch.setattr(odoo_bench.Path, "write_text", lambda self, text: stamp_writes.append(text))
+    monkeypatch.setattr(odoo_bench.Path, "read_bytes", lambda self: b"odoo requirements")
+    odoo_bench.ensure_venv(odoo_bench.Path("/nonexistent-src"))
+    [oca] = [cmd for cmd in calls if any(arg.startswith("odoo-addon-") for arg in cmd)]
+    assert "--no-deps" in oca and set(pins) <= set(oca)
+    assert stamp_writes, "the venv's inputs are stamped once built"
+
+
 def test_each_error_record_is_kept_with_the_end_of_its_traceback_for_the_final_summary():
     traceback = [
         "Traceback (most recent call last):",

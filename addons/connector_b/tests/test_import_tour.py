@@ -9,13 +9,14 @@ effects â€” the job queued by the first, the held price applied by the second â€
 
 import base64
 
+from odoo.addons.optics_pos_ru54fz.tests.quiet_http import QuietAfterBrowser
 from odoo.tests import HttpCase, tagged
 
 from .common import CONFIG, patch_runner, price_csv
 
 
 @tagged("post_install", "-at_install")
-class TestImportWizardTour(HttpCase):
+class TestImportWizardTour(QuietAfterBrowser, HttpCase):
     def setUp(self):
         super().setUp()
         patch_runner(self)

@@ -11,6 +11,7 @@ from odoo.tests import tagged
 from odoo.tests.common import HOST
 from odoo.tools import config
 
+from .quiet_http import QuietAfterBrowser
 from .till import Till
 
 TILL_A, TILL_B = "store-a-till", "store-b-till"
@@ -23,7 +24,7 @@ def tags_of(entry):
 
 
 @tagged("post_install", "-at_install")
-class TestJobTour(TestPointOfSaleHttpCommon):
+class TestJobTour(QuietAfterBrowser, TestPointOfSaleHttpCommon):
     browser_size = "1920,1080"  # the desktop POS layout (see test_pos_fiscal.py)
 
     @classmethod

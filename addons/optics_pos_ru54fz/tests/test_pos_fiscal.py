@@ -13,6 +13,7 @@ from odoo.tests.common import HOST
 from odoo.tools import config
 
 from .chrome_tab import ChromeTab
+from .quiet_http import QuietAfterBrowser
 from .till import Till
 
 CASHIER_INN = "500100732259"
@@ -23,7 +24,7 @@ FD_ON_SCREEN = "document.querySelector('.receipt-screen .optics-fiscal .optics-f
 
 
 @tagged("post_install", "-at_install")
-class TestPosFiscal(TestPointOfSaleHttpCommon):
+class TestPosFiscal(QuietAfterBrowser, TestPointOfSaleHttpCommon):
     # A till's screen: the desktop POS layout (numpad, payment methods). Chromium 156 reads only "W,H"
     # (Odoo's default "1366x768" leaves it at 800x600, the phone layout).
     browser_size = "1920,1080"

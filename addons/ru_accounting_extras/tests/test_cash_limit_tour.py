@@ -2,6 +2,7 @@
 # pos.session.get_closing_control_data (the store's limit and its cash other than the drawer's), and a
 # Chromium tour of a non-fiscal POS typing the counted cash into the popup.
 from odoo import Command
+from odoo.addons.optics_pos_ru54fz.tests.quiet_http import QuietAfterBrowser
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 from odoo.tests import tagged
 from odoo.tools import html2plaintext
@@ -102,7 +103,7 @@ class TestCashLimitClosingData(StoreCashCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestCashLimitTour(TestPointOfSaleHttpCommon):
+class TestCashLimitTour(QuietAfterBrowser, TestPointOfSaleHttpCommon):
     browser_size = "1920,1080"  # the desktop POS layout (see optics_pos_ru54fz's test_pos_fiscal.py)
 
     @classmethod
