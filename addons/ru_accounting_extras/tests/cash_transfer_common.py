@@ -63,6 +63,17 @@ class CashTransferCase(AccountTestInvoicingCommon):
         env = self.env(user=user or self.chief, context={"allowed_company_ids": self.company.ids})
         return env["account.cash.transfer"].create(values)
 
+    def _bank_collection(self):
+        """Store A's 4 000.00 handed to the cash-collection service for the bank."""
+        return self._transfer(
+            self.user_a,
+            destination_type="bank",
+            destination_store_id=False,
+            destination_journal_id=self.bank.id,
+            amount=4000.0,
+            carrier="инкассация",
+        )
+
     def _balance(self, account):
         """Posted balance (Dt − Ct) of an account."""
         lines = (

@@ -86,14 +86,7 @@ class TestCashTransfer(CashTransferCase):
     def test_bank_destination(self):
         bank_account = self.bank.default_account_id
         before = self._balance(bank_account)
-        transfer = self._transfer(
-            self.user_a,
-            destination_type="bank",
-            destination_store_id=False,
-            destination_journal_id=self.bank.id,
-            amount=4000.0,
-            carrier="инкассация",
-        )
+        transfer = self._bank_collection()
         transfer.with_user(self.user_a).action_send()
         # Store A: 10 000.00 − 4 000.00 = 6 000.00; 57.01 4 000.00.
         self.assertEqual(self._balance(self.cash_a), 6000.0)

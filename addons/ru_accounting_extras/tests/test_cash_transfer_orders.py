@@ -37,14 +37,7 @@ class TestCashTransferOrders(CashTransferCase):
         self.assertEqual(len(self._orders(transfer)), 2)
 
     def test_bank_destination_has_only_the_outgoing_order(self):
-        transfer = self._transfer(
-            self.user_a,
-            destination_type="bank",
-            destination_store_id=False,
-            destination_journal_id=self.bank.id,
-            amount=4000.0,
-            carrier="инкассация",
-        )
+        transfer = self._bank_collection()
         transfer.action_send()
         transfer.with_user(self.chief).action_receive()
         self.assertEqual(self._orders(transfer).mapped("order_type"), ["out"])
