@@ -15,8 +15,6 @@ from odoo.addons.account.models.chart_template import template
 
 from .pos_payment_method import ADVANCES
 
-#: VAT payable (l10n_ru template id).
-VAT_PAYABLE = "ru_acc_68_02"
 #: VAT on advances received: OCA's 76.AB "VAT on advances and prepayments" (1C's 76.АВ in latin letters, the
 #: only ones Odoo account codes take). OCA types it "expense"; it is a current asset (the VAT paid ahead on
 #: advances, recovered at the pickup), reconciled per job.

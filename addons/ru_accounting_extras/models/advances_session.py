@@ -6,7 +6,8 @@ from collections import defaultdict
 
 from odoo import _, models
 
-from .advances import ADVANCE_VAT, ADVANCES, CALCULATED_VAT_RATES, VAT_PAYABLE
+from .advances import ADVANCE_VAT, ADVANCES, CALCULATED_VAT_RATES
+from .chart_template import VAT_PAYABLE
 
 
 def _amounts():

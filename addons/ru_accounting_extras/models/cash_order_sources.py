@@ -24,7 +24,7 @@ class PosSession(models.Model):
     def _ru_cash_store(self):
         """The store (stock.warehouse) of the session's POS if its cash is set up, else no record."""
         self.ensure_one()
-        store = self.config_id.picking_type_id.warehouse_id
+        store = self._ru_store()
         return store if store.ru_cash_account_id else store.browse()
 
     def try_cash_in_out(self, _type, amount, reason, extras):
