@@ -251,10 +251,18 @@ till_cgroup_dirs() {
   done
 }
 
-# till_launcher INST MERGED NAME NETNS: runs in its own session (setsid) as the parent of systemd-nspawn:
+# till_launcher INST MERGED NAME NETNS [BINDS_RO [BINDS]]: runs in its own session (setsid) as the parent of systemd-nspawn:
 # moves itself into the per-till cgroups, starts nspawn, records its pid and, when it ends, its exit code.
 till_launcher() {
-  local inst=$1 merged=$2 name=$3 netns=$4 dir rc
+  local inst=$1 merged=$2 name=$3 netns=$4 binds_ro=${5:-} binds=${6:-} dir rc pair
+  local extra=()
+  # BINDS_RO / BINDS: "SRC:DST ..." host folders mounted read-only (--bind-ro) / read-write (--bind) inside.
+  for pair in $binds_ro; do
+    extra+=("--bind-ro=$pair")
+  done
+  for pair in $binds; do
+    extra+=("--bind=$pair")
+  done
   while read -r dir; do
     mkdir -p "$dir"
     printf '%s\n' "$$" >"$dir/cgroup.procs"
@@ -269,7 +277,7 @@ till_launcher() {
   # --capability=CAP_NET_ADMIN: nftables rules inside the till's own network namespace.
   systemd-nspawn -D "$merged" -M "$netns" --hostname="$name" --register=no --keep-unit -b --console=read-only \
     --network-namespace-path="/run/netns/$netns" --resolv-conf=off --link-journal=no \
-    --capability=CAP_NET_ADMIN &
+    --capability=CAP_NET_ADMIN "${extra[@]}" &
   printf '%s\n' "$!" >"$inst/nspawn.pid"
   rc=0
   wait "$!" || rc=$?

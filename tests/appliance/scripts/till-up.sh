@@ -7,6 +7,13 @@
 #   PORT   sshd of the till on 127.0.0.1:PORT; the KKT adapter (10.0.2.100:8765 inside) on 127.0.0.1:PORT+1,
 #          its metrics listener (10.0.2.100:9101 inside) on 127.0.0.1:PORT+2 — loopback only
 # Environment: TILL_BOOT_TIMEOUT (s, default 60), TILL_KEEP_ON_FAILURE=1 keeps a till that failed to boot.
+#   TILL_FORWARDS="HOST:GUEST ..."  more TCP forwards 127.0.0.1:HOST -> the machine's GUEST port (the central
+#                                   server's nginx, Prometheus, Alertmanager)
+#   TILL_BIND_RO="SRC:DST ..."      host folders mounted read-only inside (the central server's Odoo tree)
+#   TILL_BIND="SRC:DST ..."         host folders mounted read-write inside (the backup storage that outlives
+#                                   the central server in the disaster-recovery drill)
+#   TILL_HOST_LOOPBACK=1            the machine may reach the host's 127.0.0.1 as 10.0.2.2 (the central
+#                                   server pulling backups from tills whose sshd is forwarded there)
 # A stale till of the same NAME (killed run, powered off) is removed first. Prints the boot time.
 set -euo pipefail
 # shellcheck source=till-lib.sh source-path=SCRIPTDIR
@@ -72,7 +79,9 @@ till_write_identity "$merged" "$name"
 # Network: private namespace, slirp4netns user-mode NAT (10.0.2.0/24, DNS 10.0.2.3), API socket for
 # port forwards. --disable-host-loopback: the till cannot reach the host's 127.0.0.1 services.
 ip netns add "$id"
-setsid slirp4netns --configure --mtu=65520 --disable-host-loopback --api-socket "$inst/slirp.sock" \
+loopback=(--disable-host-loopback)
+[[ ${TILL_HOST_LOOPBACK:-0} == 1 ]] && loopback=()
+setsid slirp4netns --configure --mtu=65520 "${loopback[@]}" --api-socket "$inst/slirp.sock" \
   --netns-type=path "/run/netns/$id" tap0 </dev/null >"$inst/slirp.log" 2>&1 9>&- 8>&- &
 printf '%s\n' "$!" >"$inst/slirp.pid"
 deadline=$((SECONDS + 10))
@@ -108,13 +117,17 @@ hostfwd() {
 hostfwd "$port" 22
 hostfwd "$adapter_port" "$TILL_ADAPTER_GUEST_PORT"
 hostfwd "$metrics_port" "$TILL_METRICS_GUEST_PORT"
+for pair in ${TILL_FORWARDS:-}; do
+  [[ $pair =~ ^([0-9]+):([0-9]+)$ ]] || till_die "TILL_FORWARDS: '$pair' is not HOST:GUEST"
+  hostfwd "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+done
 
 # Boot. The launcher runs in its own session and cgroups, outlives this script and records nspawn's exit.
 # TERM=dumb: systemd inside writes a plain (colourless) console.log.
 : >"$inst/console.log"
 # shellcheck disable=SC2016 # $1/$@ belong to the inner bash
 TERM=dumb setsid bash -c '. "$1"; shift; till_launcher "$@"' till-launcher "$TILL_SCRIPTS_DIR/till-lib.sh" \
-  "$inst" "$merged" "$name" "$id" </dev/null >>"$inst/console.log" 2>&1 9>&- 8>&- &
+  "$inst" "$merged" "$name" "$id" "${TILL_BIND_RO:-}" "${TILL_BIND:-}" </dev/null >>"$inst/console.log" 2>&1 9>&- 8>&- &
 launcher=$!
 
 # Wait for systemd (running|degraded) and for sshd through the forward.
