@@ -28,6 +28,20 @@ from kkt_adapter.cli import adapter as adapter_cli
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "systemd"
 DOC_PREFIX = "file:///usr/share/doc/kkt-adapter/"
+#: The central server's units (central-*) point at the pages the central roles install there.
+CENTRAL_DOC_PREFIX = "file:///usr/share/doc/opticserp-central/"
+#: The central server's units: Odoo, pgBackRest's schedule, its metrics, the till backups' collection.
+CENTRAL_UNITS = {
+    "central-odoo.service",
+    "central-pgbackrest-backup@.service",
+    "central-pgbackrest-full.timer",
+    "central-pgbackrest-diff.timer",
+    "central-pgbackrest-incr.timer",
+    "central-pgbackrest-metrics.service",
+    "central-pgbackrest-metrics.timer",
+    "central-till-backups.service",
+    "central-till-backups.timer",
+}
 HOST_UNITS = Path("/usr/lib/systemd/system")
 MAX_EXPOSURE = 2.0
 
@@ -105,7 +119,7 @@ def test_the_expected_units_exist():
         "kkt-firstboot.service",
         "kkt-proxy.service",
         "kkt-kiosk.service",
-    }
+    } | CENTRAL_UNITS
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
@@ -130,9 +144,10 @@ def test_description_and_documentation_point_at_docs_pages(name):
     assert u.get("Unit", "Description")
     docs = u.values("Unit", "Documentation")
     assert docs, f"{name}: no Documentation="
+    prefix = CENTRAL_DOC_PREFIX if name in CENTRAL_UNITS else DOC_PREFIX
     for uri in docs:
-        assert uri.startswith(DOC_PREFIX), uri
-        relative = uri[len(DOC_PREFIX) :]
+        assert uri.startswith(prefix), uri
+        relative = uri[len(prefix) :]
         # The till_adapter role installs docs/*.md at the prefix and runbooks/ below it.
         source = ROOT / relative if relative.startswith("runbooks/") else ROOT / "docs" / relative
         assert source.is_file(), f"{name}: {uri} has no source page {source.relative_to(ROOT)}"
@@ -208,6 +223,8 @@ DEBIAN_BINARIES = {
 def test_exec_start_binaries_are_console_scripts_of_the_package():
     scripts = tomllib.loads((ROOT / "appliance/pyproject.toml").read_text())["project"]["scripts"]
     for u in ALL.values():
+        if u.name in CENTRAL_UNITS:
+            continue  # test_central_binaries_come_from_a_central_role
         for command in u.values("Service", "ExecStart"):
             if command.split()[0] in SCRIPTS_OUTSIDE_THE_VENV:
                 assert (ROOT / SCRIPTS_OUTSIDE_THE_VENV[command.split()[0]]).is_file(), command
@@ -220,6 +237,21 @@ def test_exec_start_binaries_are_console_scripts_of_the_package():
             binary = PurePosixPath(command.split()[0])
             assert binary.parent == PurePosixPath("/opt/kkt-adapter/venv/bin"), command
             assert binary.name in scripts, f"{u.name}: {binary.name} is not a console script"
+
+
+def test_central_binaries_come_from_a_central_role():
+    """Every program a central unit runs is named by a central role (a Debian package's binary or a file
+    the role installs), so a renamed path fails here rather than at the first timer run."""
+    roles = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in sorted((ROOT / "ansible/roles").glob("central_*/**/*"))
+        if p.is_file() and p.suffix in (".yml", ".j2", "")
+    )
+    for name in sorted(CENTRAL_UNITS):
+        for key in ("ExecStartPre", "ExecStart", "ExecStartPost"):
+            for command in unit(name).values("Service", key):
+                binary = command.split()[0].lstrip("-+!@:")
+                assert binary in roles or PurePosixPath(binary).name in roles, f"{name}: {binary}"
 
 
 @pytest.mark.parametrize(
@@ -298,7 +330,11 @@ def exposure(service: str) -> tuple[float, str]:
 
 
 @needs_analyze
-@pytest.mark.parametrize("service", ["kkt-adapter.service", "kkt-sync.service", "kkt-backup.service"])
+@pytest.mark.parametrize(
+    "service",
+    ["kkt-adapter.service", "kkt-sync.service", "kkt-backup.service"]
+    + sorted(u for u in CENTRAL_UNITS if u.endswith(".service")),
+)
 def test_security_exposure_at_most_2(service):
     score, report = exposure(service)
     assert score <= MAX_EXPOSURE, f"{service}: exposure {score} > {MAX_EXPOSURE}\n{report}"
