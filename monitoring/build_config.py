@@ -26,6 +26,7 @@ a templated one is refused with its file and key.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -53,7 +54,9 @@ class ConfigError(Exception):
 class TillTarget:
     name: str
     pos_id: str
-    address: str
+    address: str  # host:port of the metrics-only listener
+    host: str = ""  # ansible_host: where the central server reaches the till
+    ssh_port: int = 22  # ansible_port: the till's sshd (the central server pulls buffer backups over it)
 
 
 @dataclass
@@ -136,13 +139,22 @@ def read_store(inventory: Path, default_port: int) -> Store:
         )
         if not pos_id:
             raise ConfigError(f"{where}: till_adapter_pos_id is missing")
-        store.tills.append(TillTarget(name, str(pos_id), f"{address}:{port}"))
+        ssh_port = _literal(own.get("ansible_port", 22), f"{inventory}/hosts.yml: {name}.ansible_port")
+        store.tills.append(TillTarget(name, str(pos_id), f"{address}:{port}", str(address), int(ssh_port)))
     return store
+
+
+def _has_tills(hosts_file: Path) -> bool:
+    """A store inventory has a ``tills`` group; the central server's own inventory has none."""
+    children = ((_load(hosts_file).get("all") or {}).get("children")) or {}
+    return "tills" in children
 
 
 def read_stores(inventories: Path) -> list[Store]:
     default_port = _load(ROLE_DEFAULTS)["till_adapter_metrics_port"]
-    stores = [read_store(p.parent, default_port) for p in sorted(inventories.glob("*/hosts.yml"))]
+    stores = [
+        read_store(p.parent, default_port) for p in sorted(inventories.glob("*/hosts.yml")) if _has_tills(p)
+    ]
     if not stores:
         raise ConfigError(f"{inventories}: no inventory (*/hosts.yml)")
     seen: dict[str, str] = {}
@@ -361,13 +373,18 @@ def _dump(data: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Prometheus and Alertmanager configs from the inventories")
     parser.add_argument("--inventories", type=Path, default=ROOT / "ansible" / "inventories")
+    parser.add_argument("--settings", type=Path, help="alerting settings (alerting.example.yml)")
+    parser.add_argument("--out", type=Path, help="folder for prometheus.yml and alertmanager.yml")
     parser.add_argument(
-        "--settings", type=Path, required=True, help="alerting settings (alerting.example.yml)"
-    )
-    parser.add_argument(
-        "--out", type=Path, required=True, help="folder for prometheus.yml and alertmanager.yml"
+        "--list-tills",
+        action="store_true",
+        help="print the tills as JSON (store, name, pos_id, host, ssh_port, metrics) and exit",
     )
     args = parser.parse_args(argv)
+    if args.list_tills:
+        return _list_tills(args.inventories)
+    if args.settings is None or args.out is None:
+        parser.error("--settings and --out are required (unless --list-tills)")
     try:
         stores = read_stores(args.inventories)
         settings = _load(args.settings)
@@ -383,6 +400,30 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "alertmanager.yml").write_text(_dump(alertmanager), encoding="utf-8")
     tills = sum(len(s.tills) for s in stores)
     print(f"{len(stores)} store(s), {tills} till(s) → {args.out}/prometheus.yml, {args.out}/alertmanager.yml")
+    return 0
+
+
+def _list_tills(inventories: Path) -> int:
+    """The tills of every store inventory, for the central roles (till backups) — one reader of the
+    inventories for monitoring and backups alike."""
+    try:
+        stores = read_stores(inventories)
+    except ConfigError as exc:
+        print(f"build_config: {exc}", file=sys.stderr)
+        return 2
+    tills = [
+        {
+            "store": s.store_id,
+            "name": t.name,
+            "pos_id": t.pos_id,
+            "host": t.host,
+            "ssh_port": t.ssh_port,
+            "metrics": t.address,
+        }
+        for s in stores
+        for t in s.tills
+    ]
+    print(json.dumps(tills, ensure_ascii=False))
     return 0
 
 
