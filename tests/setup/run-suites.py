@@ -68,11 +68,14 @@ def default_plan() -> Plan:
     # The till as a booted system (molecule + testinfra, drills). After the Odoo suite: its kiosk test
     # shows the real POS from the database that suite keeps (bench_clean).
     till = Suite("appliance", pytest_args=["-s", "tests/appliance/test_booted_till.py"])
+    # The central server as a booted system: converge, idempotence, testinfra, the disaster-recovery drill.
+    # It runs Odoo from the Odoo tree, so it is announced, not run, where none is.
+    central = Suite("central", pytest_args=["-s", "tests/appliance/test_booted_central.py"], needs_odoo=True)
     benchmarks = Suite("benchmarks", pytest_args=["-s", "tests/load"])
     odoo_benchmarks = Suite("odoo-benchmarks", command=[*bench, "--benchmarks-only"], needs_odoo=True)
     return [
         # Correctness only, two lanes of about equal length (~17 and ~16 min alone on two cores).
-        [[lint, unit, poc, image], [odoo, till]],
+        [[lint, unit, poc, image, central], [odoo, till]],
         # Timed targets: alone, one after another.
         [[benchmarks, odoo_benchmarks]],
     ]

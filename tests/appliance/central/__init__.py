@@ -1,0 +1,1 @@
+"""The booted central server test: harness, DR drill and testinfra tests (issue 19)."""
