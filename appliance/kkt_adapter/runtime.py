@@ -99,6 +99,8 @@ class Runtime:
                 self.status.heartbeat_payload,
                 lambda: "open" in breaker_states().values(),
                 self._network_changed,
+                capacity=self.cfg.buffer.capacity,
+                on_requeued=self.loops.deliver_now,  # Odoo lost receipts: send them again at once
             )
             self.heartbeat.start()
             self._threads.append(self.heartbeat)

@@ -69,7 +69,7 @@ def vault_value(key: str) -> str:
     raise AssertionError(f"{key} is not in the test vault")
 
 
-def testinfra(central: Central) -> tuple[float, str]:
+def run_testinfra(central: Central) -> tuple[float, str]:
     ssh_config = BUILD / "ssh_config"
     ssh_config.write_text(
         "Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n"
@@ -91,10 +91,25 @@ def testinfra(central: Central) -> tuple[float, str]:
             f"--ssh-identity-file={REPO / 'build/appliance/ssh/id_ed25519'}",
             f"--ssh-config={ssh_config}",
         ],
-        env={**os.environ, "CENTRAL_HTTPS_PORT": str(central.https_port), "PATH": f"{BIN}:{os.environ['PATH']}"},
+        env={
+            **os.environ,
+            "CENTRAL_HTTPS_PORT": str(central.https_port),
+            "PATH": f"{BIN}:{os.environ['PATH']}",
+        },
         timeout=900,
     )
     return time.monotonic() - started, out
+
+
+def changed_tasks(out: str) -> list[str]:
+    """The TASK headers of an ansible-playbook output whose result says changed."""
+    found, task = [], ""
+    for line in out.splitlines():
+        if line.startswith("TASK ["):
+            task = line.rstrip("* ")
+        elif line.startswith("changed:") and task:
+            found.append(task)
+    return found
 
 
 def prepare_backup_till(central: Central) -> None:
@@ -143,16 +158,22 @@ def test_central_server_converges_verifies_and_survives_its_loss(tmp_path):
         figures["converge (fresh, database created)"], _, _ = central.playbook()
         took, changed, out = central.playbook()
         figures["idempotent re-run"] = took
-        assert changed == 0, "second converge changed something:\n" + "\n".join(
-            line for line in out.splitlines() if line.startswith("changed:")
-        )
+        assert changed == 0, "second converge changed something:\n" + "\n".join(changed_tasks(out))
         prepare_backup_till(central)
-        figures["testinfra"], out = testinfra(central)
-        print("\n" + "\n".join(line for line in out.splitlines() if "passed" in line or line.startswith("  [")))
-        result = drill.run_drill(central, tmp_path, [], vault_value(ADMIN_PASSWORD_VAR))
-    finally:
+        figures["testinfra"], out = run_testinfra(central)
+        print(
+            "\n" + "\n".join(line for line in out.splitlines() if "passed" in line or line.startswith("  ["))
+        )
+        result = drill.run_drill(central, tmp_path, vault_value(ADMIN_PASSWORD_VAR))
+    except BaseException:
+        if os.environ.get("CENTRAL_KEEP_ON_FAILURE") == "1":  # iterate on the failed server by hand
+            print(f"\nkept {central.name} (ssh -p {central.ssh_port} root@127.0.0.1) and {BACKUP_TILL[0]}")
+            raise
         subprocess.run([str(SCRIPTS / "till-down.sh"), BACKUP_TILL[0]], capture_output=True, check=False)
         central.down()
+        raise
+    subprocess.run([str(SCRIPTS / "till-down.sh"), BACKUP_TILL[0]], capture_output=True, check=False)
+    central.down()
     print("\nbooted central server (systemd-nspawn, 2-core machine):")
     for name, seconds in figures.items():
         print(f"  {name:<52} {seconds:8.1f} s")

@@ -284,3 +284,43 @@ def test_heartbeat(target: Target) -> None:
         target.post("heartbeat", {**beat, "pos_id": target.other}, pos_id=target.till), 403, "forbidden"
     )
     assert_problem(target.post("heartbeat", beat, token="wrong-token"), 401, "unauthorized")
+
+
+def test_heartbeat_fiscal_check_answers_what_is_held_per_fn(target: Target, fn: str) -> None:
+    """``fiscal_check`` (docs/api/odoo-till-contract.md): per FN the highest FD held and the documents
+    from ``from_fd`` on; optional, and a malformed one is skipped, never refused."""
+    assert statuses(target.results(*(receipt(fn, fd) for fd in (3, 5, 9)))) == ["created"] * 3
+    other = "8888" + fn[4:]  # an FN nothing was recorded for
+    beat = {
+        "pos_id": target.till,
+        "hlc": "001795470000000.00003",
+        "sent_at_ms": 1_795_470_000_000,
+        "status": {},
+    }
+
+    def answer(check: Any = None) -> dict[str, Any]:
+        resp = target.post("heartbeat", beat if check is None else {**beat, "fiscal_check": check})
+        assert resp.status_code == 200, resp.text[:300]
+        return resp.json()
+
+    assert set(answer()) == {"server_time_ms"}  # an adapter that does not ask gets what it always got
+    documents = answer([{"fn_number": fn, "from_fd": 4}, {"fn_number": other, "from_fd": 1}])[
+        "fiscal_documents"
+    ]
+    assert documents == {
+        fn: {"from_fd": 4, "max_fd": 9, "count": 2},
+        other: {"from_fd": 1, "max_fd": 0, "count": 0},
+    }
+    assert answer([{"fn_number": fn, "from_fd": 10}])["fiscal_documents"] == {
+        fn: {"from_fd": 10, "max_fd": 9, "count": 0}
+    }
+    for not_a_list in ("x", {"fn_number": fn, "from_fd": 1}, 7):
+        assert "fiscal_documents" not in answer(not_a_list)
+    junk = [1, "x", {"fn_number": fn}, {"fn_number": fn, "from_fd": 0}, {"fn_number": fn, "from_fd": True},
+            {"fn_number": fn[:15], "from_fd": 1}, {"fn_number": int(fn), "from_fd": 1}]  # fmt: skip
+    assert answer(junk)["fiscal_documents"] == {}
+    assert answer([])["fiscal_documents"] == {}
+    many = [{"fn_number": f"{n}" * 16, "from_fd": 1} for n in range(6)]
+    answered = answer([many[0], {"fn_number": "0" * 16, "from_fd": 5}, *many[1:]])["fiscal_documents"]
+    assert list(answered) == [many[n]["fn_number"] for n in range(4)]  # at most 4 FNs, each once
+    assert answered["0" * 16]["from_fd"] == 1  # an FN named twice: its first entry

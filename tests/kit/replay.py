@@ -33,4 +33,6 @@ def replay_sync_status(event_types: Iterable[str]) -> str:
             status = "failed" if failed_legs else "pending"
         elif event == "receipt_synced":
             status = "synced"
+        elif event == "odoo_redelivery_queued" and status == "synced":
+            status = "pending"  # Odoo lost the receipt (buffer/redelivery.py): on its way again
     return status

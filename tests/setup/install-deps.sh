@@ -23,6 +23,10 @@ packages+=(debootstrap debian-archive-keyring systemd-container slirp4netns open
 # ESP and KKTCONF partitions without loop devices (dosfstools + mtools), ext4 from a tree (e2fsprogs),
 # and a real UEFI boot under software emulation (qemu-system-x86 + ovmf).
 packages+=(fdisk dosfstools mtools e2fsprogs qemu-system-x86 ovmf)
+# The booted central server (tests/appliance/test_booted_central.py): rsync carries our addons to it
+# (central_odoo's synchronize), and ansible/scripts/build-odoo-wheelhouse.sh builds Odoo's wheels with Debian's
+# Python 3.11 (python3-pip, python3-venv) and the headers of the sdists (psycopg2, python-ldap).
+packages+=(rsync python3-pip python3-venv python3-dev build-essential libpq-dev libldap2-dev libsasl2-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -74,8 +74,9 @@ def default_plan() -> Plan:
     benchmarks = Suite("benchmarks", pytest_args=["-s", "tests/load"])
     odoo_benchmarks = Suite("odoo-benchmarks", command=[*bench, "--benchmarks-only"], needs_odoo=True)
     return [
-        # Correctness only, two lanes of about equal length (~17 and ~16 min alone on two cores).
-        [[lint, unit, poc, image, central], [odoo, till]],
+        # Correctness only, two lanes of about equal length side by side on two cores (~31 and ~36 min in
+        # CI; claude_history/2026-12-06-central-server.md has the figures).
+        [[lint, unit, poc, central], [odoo, till, image]],
         # Timed targets: alone, one after another.
         [[benchmarks, odoo_benchmarks]],
     ]

@@ -32,6 +32,12 @@ EXTERNAL_METRICS = {
     "pgbackrest_backup_last_timestamp_seconds": "monitoring/exporters/pgbackrest_metrics.py",
     "pgbackrest_backups": "monitoring/exporters/pgbackrest_metrics.py",
     "pgbackrest_info_success": "monitoring/exporters/pgbackrest_metrics.py",
+    "opticserp_till_backup_newest_snapshot_timestamp_seconds": (
+        "ansible/roles/central_till_backups/files/till_backups_pull.py"
+    ),
+    "opticserp_till_backup_last_success_timestamp_seconds": (
+        "ansible/roles/central_till_backups/files/till_backups_pull.py"
+    ),
 }
 BUILT_IN = {"pg_up", "probe_success", "probe_ssl_earliest_cert_expiry"}
 #: Suffixes Prometheus adds to a family's samples (counters, histograms).

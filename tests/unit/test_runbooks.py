@@ -94,7 +94,10 @@ def our_units() -> set[str]:
 def unit_exists(name: str) -> bool:
     if name.removesuffix(".service") in DEBIAN_UNITS:
         return True
-    name = name.split("@")[0].removesuffix(".service") if "@" in name else name
+    if "@" in name:  # an instance: ours is the template (name@.service), Debian's is listed by name
+        prefix, _, rest = name.partition("@")
+        suffix = rest.rsplit(".", 1)[1] if "." in rest else "service"
+        return f"{prefix}@.{suffix}" in our_units() or prefix in DEBIAN_UNITS
     full = name if "." in name else f"{name}.service"
     return full in our_units() or name.removesuffix(".service") in DEBIAN_UNITS
 

@@ -107,19 +107,23 @@ def unit(name: str) -> Unit:
 
 
 def test_the_expected_units_exist():
-    assert set(ALL) == {
-        "kkt-adapter.service",
-        "kkt-sync.service",
-        "kkt-sync.timer",
-        "kkt-backup.service",
-        "kkt-backup.timer",
-        "kkt.slice",
-        "kkt-adapter.slice",
-        "kkt-background.slice",
-        "kkt-firstboot.service",
-        "kkt-proxy.service",
-        "kkt-kiosk.service",
-    } | CENTRAL_UNITS
+    assert (
+        set(ALL)
+        == {
+            "kkt-adapter.service",
+            "kkt-sync.service",
+            "kkt-sync.timer",
+            "kkt-backup.service",
+            "kkt-backup.timer",
+            "kkt.slice",
+            "kkt-adapter.slice",
+            "kkt-background.slice",
+            "kkt-firstboot.service",
+            "kkt-proxy.service",
+            "kkt-kiosk.service",
+        }
+        | CENTRAL_UNITS
+    )
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
@@ -332,8 +336,12 @@ def exposure(service: str) -> tuple[float, str]:
 @needs_analyze
 @pytest.mark.parametrize(
     "service",
-    ["kkt-adapter.service", "kkt-sync.service", "kkt-backup.service"]
-    + sorted(u for u in CENTRAL_UNITS if u.endswith(".service")),
+    [
+        "kkt-adapter.service",
+        "kkt-sync.service",
+        "kkt-backup.service",
+        *sorted(u for u in CENTRAL_UNITS if u.endswith(".service")),
+    ],
 )
 def test_security_exposure_at_most_2(service):
     score, report = exposure(service)

@@ -2,7 +2,9 @@
 
 ``POST /optics_pos_ru54fz/v1/receipts`` records 1..100 receipts in request order, each answered
 ``created``, ``duplicate`` or ``rejected`` (``optics.fiscal.document._intake``); ``POST
-/optics_pos_ru54fz/v1/heartbeat`` stores the till's status. Every call carries the till's bearer token.
+/optics_pos_ru54fz/v1/heartbeat`` stores the till's status and, when the till asks (``fiscal_check``), answers
+which of its fiscal documents this server holds, so a till sends again what a restore from backup lost
+(``_fiscal_documents``). Every call carries the till's bearer token.
 Errors are problem documents (tools/problem.py); Odoo's own 404/405/413 on these routes too
 (models/ir_http.py). Each request is one transaction: a batch is recorded entirely or not at all, so a
 server killed in the middle of it loses nothing the till will not send again.
@@ -14,6 +16,7 @@ from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from ..tools import strict_json
+from ..tools.heartbeat import fiscal_checks
 from ..tools.problem import ApiError, json_response, problem
 from ..tools.receipt_check import HLC, MAX_BATCH, MAX_POS_ID, is_int
 
@@ -57,6 +60,30 @@ def _till(pos_id):
     if till.pos_id != pos_id:
         raise ApiError(403, f"this token belongs to till {till.pos_id!r}, not {pos_id!r}")
     return till
+
+
+def _fiscal_documents(env, checks):
+    """``{fn_number: {"from_fd", "max_fd", "count"}}``: per FN the highest FD recorded (0 = none) and how
+    many documents are recorded from ``from_fd`` on.
+
+    Per FN, one statement of two index lookups on UNIQUE(fn_number, fd) (``fn_fd_unique``): the maximum is
+    the index's last entry of the FN, the count walks only the range from ``from_fd`` (the till picks it
+    within its last two weeks of deliveries), however many documents the FN holds. Read in the request's
+    own transaction: every receipt whose delivery was answered before the heartbeat left is visible. By FN,
+    not by till: the FN's documents are the till's whatever till record they came under (a KKT moved to
+    another till keeps its FN), and an answer narrowed to one till record would have the till send them
+    again and again, each answered ``duplicate``."""
+    env["optics.fiscal.document"].flush_model(["fn_number", "fd"])  # raw SQL reads what the ORM wrote
+    answer = {}
+    for fn_number, from_fd in checks:
+        env.cr.execute(
+            """SELECT (SELECT max(fd) FROM optics_fiscal_document WHERE fn_number = %s),
+                      (SELECT count(*) FROM optics_fiscal_document WHERE fn_number = %s AND fd >= %s)""",
+            (fn_number, fn_number, from_fd),
+        )
+        max_fd, count = env.cr.fetchone()
+        answer[fn_number] = {"from_fd": from_fd, "max_fd": max_fd or 0, "count": count}
+    return answer
 
 
 class TillApi(http.Controller):
@@ -127,4 +154,9 @@ class TillApi(http.Controller):
         till = _till(pos_id)
         now_ms = _now_ms()
         till._record_heartbeat(hlc, status, now_ms)
-        return {"server_time_ms": now_ms}
+        answer = {"server_time_ms": now_ms}
+        # Optional and never refused (tools/heartbeat.py): only a list is answered, even an empty one.
+        checks = fiscal_checks(body.get("fiscal_check"))
+        if checks is not None:
+            answer["fiscal_documents"] = _fiscal_documents(request.env, checks)
+        return answer

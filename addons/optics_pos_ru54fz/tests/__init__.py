@@ -1,6 +1,7 @@
 # Tests of optics_pos_ru54fz (run by make test-odoo: tests/setup/odoo_bench.py).
 from . import (
     test_access,
+    test_fiscal_check,
     test_fiscal_document,
     test_fleet_page,
     test_heartbeat,

@@ -3,6 +3,10 @@
 The ``status`` object is the till's own (``kkt_adapter.status.TillStatus.heartbeat_payload``); the keys
 read here are documented in docs/api/odoo-till-contract.md. A value of the wrong type is ignored, not
 refused: an older or newer adapter must never lose its heartbeat over one field.
+
+``fiscal_check`` asks which of the till's fiscal documents Odoo holds, so the till sends again what a
+restore of this server lost (``kkt_adapter.buffer.redelivery``); ``fiscal_checks`` reads it the same
+forgiving way — an entry that is not well-formed is left out, never refused.
 """
 
 import json
@@ -10,13 +14,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytz
 
-from .receipt_check import is_int
+from .receipt_check import FN_NUMBER, MAX_FD, is_int
 
 NETWORK_STATES = ("online", "degraded", "offline", "unknown")
 #: The raw status is kept for the till's form; a till's status is ~1 KiB, a bigger one is not worth a row
 #: rewritten every 30 s.
 MAX_RAW_STATUS_BYTES = 64 * 1024
 BREAKER_STATES = ("CLOSED", "HALF_OPEN", "OPEN")
+#: FNs answered per heartbeat (the till asks about its newest few); entries beyond are not answered.
+MAX_FISCAL_CHECK = 4
 
 
 def _size(value):
@@ -84,3 +90,22 @@ def heartbeat_values(hlc, status, now, now_ms, tz="UTC"):
     if isinstance(fn_number, str) and fn_number:
         values["fn_number"] = fn_number[:16]
     return values
+
+
+def fiscal_checks(value):
+    """``[(fn_number, from_fd)]`` from the heartbeat's ``fiscal_check``, or None when it is not a list.
+
+    Well-formed entries only (``{"fn_number": 16 digits, "from_fd": 1..2^32-1}``), an FN once (its first
+    entry), at most ``MAX_FISCAL_CHECK``; anything else is skipped, never refused (module docstring)."""
+    if not isinstance(value, list):
+        return None
+    checks = {}
+    for entry in value:
+        if len(checks) == MAX_FISCAL_CHECK:
+            break
+        if not isinstance(entry, dict):
+            continue
+        fn_number, from_fd = entry.get("fn_number"), entry.get("from_fd")
+        if isinstance(fn_number, str) and FN_NUMBER.fullmatch(fn_number) and is_int(from_fd, 1, MAX_FD):
+            checks.setdefault(fn_number, from_fd)
+    return list(checks.items())

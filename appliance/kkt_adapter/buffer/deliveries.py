@@ -100,7 +100,7 @@ def reclaim_leases() -> int:
                 Delivery.id == row.id
             ).execute()
             add_event("lease_expired", row.receipt_id, target=row.target, fd=row.fd, owner=row.lease_owner)
-            _refresh_receipt(row.receipt_id)
+            refresh_receipt(row.receipt_id)
         return len(stale)
 
 
@@ -122,7 +122,7 @@ def lease(
                 Delivery.id.in_(ids)
             ).execute()
             for receipt_id in {r.receipt_id for r in rows if r.receipt_id}:
-                _refresh_receipt(receipt_id)
+                refresh_receipt(receipt_id)
         return rows
 
 
@@ -135,7 +135,7 @@ def release(ids: Iterable[int], owner: str) -> None:
             Delivery.id.in_([r.id for r in rows])
         ).execute()
         for receipt_id in {r.receipt_id for r in rows if r.receipt_id}:
-            _refresh_receipt(receipt_id)
+            refresh_receipt(receipt_id)
 
 
 def receipts_by_id(ids: Iterable[str]) -> dict[str, Receipt]:
@@ -195,7 +195,7 @@ def delivered(
         add_counter("kkt_documents_delivered_total", f"target={row.target}")
         if row.receipt_id and server_time_ms is not None:
             Receipt.update(hlc_server_time=server_time_ms).where(Receipt.id == row.receipt_id).execute()
-        _refresh_receipt(row.receipt_id)
+        refresh_receipt(row.receipt_id)
         return True
 
 
@@ -218,7 +218,7 @@ def failed_transient(delivery_id: int, owner: str, error: str, next_attempt_at: 
                 Receipt.id == row.receipt_id
             ).execute()
         add_event("delivery_failed", row.receipt_id, target=row.target, fd=row.fd, error=error[:200])
-        _refresh_receipt(row.receipt_id)
+        refresh_receipt(row.receipt_id)
 
 
 def failed_permanent(delivery_id: int, owner: str, reason: str) -> str | None:
@@ -252,12 +252,16 @@ def failed_permanent(delivery_id: int, owner: str, reason: str) -> str | None:
             "receipt_failed", row.receipt_id, target=row.target, fd=row.fd, reason=reason[:200], dlq_id=dlq_id
         )
         add_counter("kkt_receipts_synced_total", "status=failed")
-        _refresh_receipt(row.receipt_id)
+        refresh_receipt(row.receipt_id)
         return dlq_id
 
 
-def _refresh_receipt(receipt_id: str | None) -> None:
-    """Derive the receipt's delivery status from its legs; write receipt_synced once when both arrive."""
+def refresh_receipt(receipt_id: str | None) -> None:
+    """Derive the receipt's delivery status from its legs; write receipt_synced once when both arrive.
+
+    Call inside a write transaction. A leg sent back to pending after it arrived (buffer/redelivery.py:
+    Odoo lost it) takes a synced receipt back to pending; when the leg arrives again the receipt is synced
+    again, with a second ``receipt_synced`` event and count — the counter counts arrivals, not receipts."""
     if not receipt_id:
         return
     receipt = Receipt.get_by_id(receipt_id)
@@ -338,7 +342,7 @@ def dlq_retry(dlq_id: str, by: str) -> Dlq:
                 Delivery.id == entry.delivery_id
             ).execute()
         add_event("dlq_retried", entry.original_receipt_id, dlq_id=dlq_id, by=by)
-        _refresh_receipt(entry.original_receipt_id)
+        refresh_receipt(entry.original_receipt_id)
         return Dlq.get_by_id(dlq_id)
 
 

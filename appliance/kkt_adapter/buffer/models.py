@@ -48,6 +48,8 @@ EVENT_TYPES = (
     "refund_compensated",
     "network_status_changed",
     "fn_backlog_warning",
+    # Odoo lost a delivered receipt (the central server restored from a backup): sent again (schema v6)
+    "odoo_redelivery_queued",
 )
 DELIVERY_TARGETS = ("ofd", "odoo")
 DELIVERY_STATUSES = ("pending", "syncing", "delivered", "failed")
@@ -202,6 +204,8 @@ class Delivery(BaseModel):
             (("target", "fn_number", "fd"), True),
             (("status", "next_attempt_at"), False),
             (("receipt",), False),
+            # The heartbeat's fiscal check reads an FN's recent deliveries (buffer/redelivery.py; v6).
+            (("target", "fn_number", "delivered_at"), False),
         )
 
 

@@ -134,8 +134,18 @@ def _v5(db: peewee.SqliteDatabase) -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS "receipts_job_ref" ON "receipts" ("job_ref")')
 
 
+def _v6(db: peewee.SqliteDatabase) -> None:
+    """Re-delivery to Odoo (buffer/redelivery.py): the event type ``odoo_redelivery_queued`` (the events'
+    CHECK is rebuilt) and the index the heartbeat's fiscal check reads an FN's recent deliveries by."""
+    _rebuild(db, models.BufferEvent)
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "deliveries_target_fn_number_delivered_at" '
+        'ON "deliveries" ("target", "fn_number", "delivered_at")'
+    )
+
+
 #: Upgrade steps in order; step ``i`` brings the schema from version ``i`` to ``i + 1``.
-STEPS: list[Callable[[peewee.SqliteDatabase], None]] = [_v1, _v2, _v3, _v4, _v5]
+STEPS: list[Callable[[peewee.SqliteDatabase], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 VERSION = len(STEPS)
 
 

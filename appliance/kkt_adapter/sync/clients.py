@@ -18,6 +18,8 @@ from typing import Any
 
 import requests
 
+from kkt_adapter.buffer.redelivery import OdooHolds
+
 
 class TransientError(Exception):
     """The endpoint could not answer now; try again later."""
@@ -107,7 +109,8 @@ class OdooClient(_Client):
         }
         return BatchResult(items, data.get("server_time_ms"))
 
-    def heartbeat(self, body: dict[str, Any]) -> int | None:
+    def heartbeat(self, body: dict[str, Any]) -> HeartbeatAnswer:
+        """Any answer but a 200 with ``server_time_ms`` is a failed heartbeat (``TransientError``)."""
         try:
             resp = self.session.post(
                 self.base + "/optics_pos_ru54fz/v1/heartbeat", json=body, timeout=self.timeout
@@ -117,6 +120,31 @@ class OdooClient(_Client):
         if resp.status_code != 200:
             raise TransientError(f"heartbeat HTTP {resp.status_code}")
         try:
-            return int(resp.json()["server_time_ms"])
+            data = resp.json()
+            server_ms = int(data["server_time_ms"])
         except (ValueError, KeyError, TypeError):
             raise TransientError("heartbeat answer without server_time_ms") from None
+        return HeartbeatAnswer(server_ms, _fiscal_documents(data.get("fiscal_documents")))
+
+
+@dataclass(frozen=True)
+class HeartbeatAnswer:
+    server_time_ms: int
+    #: Odoo's documents per FN asked about in ``fiscal_check`` (buffer/redelivery.py); empty when the
+    #: server answered none (an Odoo that predates the key, or no key sent).
+    fiscal_documents: dict[str, OdooHolds]
+
+
+def _fiscal_documents(value: Any) -> dict[str, OdooHolds]:
+    """The well-formed entries of the answer's ``fiscal_documents``; anything else is left out, so an odd
+    answer can only make the till send less again, never more."""
+    if not isinstance(value, dict):
+        return {}
+    holds = {}
+    for fn_number, entry in value.items():
+        if not isinstance(entry, dict):
+            continue
+        numbers = [entry.get(key) for key in ("from_fd", "max_fd", "count")]
+        if all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
+            holds[str(fn_number)] = OdooHolds(*numbers)
+    return holds

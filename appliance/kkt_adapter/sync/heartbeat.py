@@ -3,6 +3,10 @@
 ``NetworkMonitor`` is a pure state machine: N failures in a row -> offline, M successes in a row ->
 online, and online becomes degraded while a circuit breaker is open or the heartbeat is slow. The
 server time of every answer feeds the HLC (receive event).
+
+Every heartbeat also asks Odoo which of this till's fiscal documents it holds (``fiscal_check``) and sends
+again the ones Odoo lost — the central server restored from a backup — through the ordinary delivery
+(buffer/redelivery.py has the rule). A failure there is logged and never costs the heartbeat.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from typing import Any
 import schedule
 
 from kkt_adapter import hlc
-from kkt_adapter.buffer import events
+from kkt_adapter.buffer import events, redelivery
 from kkt_adapter.buffer.connection import write_transaction
-from kkt_adapter.config import HeartbeatConfig
-from kkt_adapter.sync.clients import OdooClient, TransientError
+from kkt_adapter.config import BufferConfig, HeartbeatConfig
+from kkt_adapter.sync.clients import HeartbeatAnswer, OdooClient, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +63,11 @@ class NetworkMonitor:
 
 
 class Heartbeat(threading.Thread):
-    """Runs ``beat`` on a ``schedule`` scheduler until stopped."""
+    """Runs ``beat`` on a ``schedule`` scheduler until stopped.
+
+    ``capacity`` is the buffer's (a re-delivery never fills it, buffer/redelivery.py); ``on_requeued``
+    wakes the delivery loop when a heartbeat sent legs back to pending.
+    """
 
     def __init__(
         self,
@@ -69,6 +77,9 @@ class Heartbeat(threading.Thread):
         status: Callable[[], dict[str, Any]],
         breaker_open: Callable[[], bool],
         on_change: Callable[[str, str], None],
+        *,
+        capacity: int = BufferConfig.capacity,
+        on_requeued: Callable[[], None] | None = None,
     ):
         super().__init__(name="kkt-heartbeat", daemon=True)
         self.cfg = cfg
@@ -77,6 +88,8 @@ class Heartbeat(threading.Thread):
         self.status = status
         self.breaker_open = breaker_open
         self.on_change = on_change
+        self.capacity = capacity
+        self.on_requeued = on_requeued
         self.monitor = NetworkMonitor(cfg.offline_after, cfg.online_after, cfg.degraded_latency_ms)
         self.scheduler = schedule.Scheduler()
         self.scheduler.every(cfg.interval_seconds).seconds.do(self.beat)
@@ -84,22 +97,28 @@ class Heartbeat(threading.Thread):
 
     def beat(self) -> str:
         previous = self.monitor.state
+        checks = self._fiscal_check()
         body = {
             "pos_id": self.pos_id,
             "hlc": str(events.current_hlc()),
             "sent_at_ms": hlc.wall_clock_ms(),
             "status": self.status(),
         }
+        if checks:
+            body["fiscal_check"] = [check.as_json() for check in checks]
+        # Legs marked delivered before this second were committed by Odoo before the request left.
+        delivered_before = int(time.time())
         started = time.monotonic()
         try:
-            server_ms = self.client.heartbeat(body)
+            answer = self.client.heartbeat(body)
             latency = (time.monotonic() - started) * 1000
             state = self.monitor.observe(True, latency, self.breaker_open())
-            if server_ms:
+            if answer.server_time_ms:
                 try:
-                    events.merge_remote_hlc(hlc.Timestamp(server_ms, 0))
+                    events.merge_remote_hlc(hlc.Timestamp(answer.server_time_ms, 0))
                 except ValueError as exc:  # ClockSkewError, or a time outside the HLC range
                     log.warning("heartbeat server time ignored: %s", exc)
+            self._redeliver(checks, answer, delivered_before)
         except TransientError as exc:
             state = self.monitor.observe(False, None, self.breaker_open())
             log.info("heartbeat failed: %s", exc)
@@ -108,6 +127,37 @@ class Heartbeat(threading.Thread):
                 events.add_event("network_status_changed", None, previous=previous, current=state)
             self.on_change(previous, state)
         return state
+
+    @staticmethod
+    def _fiscal_check() -> list[redelivery.FnCheck]:
+        try:
+            return redelivery.fiscal_check()
+        except Exception:  # the buffer unreadable now: the heartbeat goes without the check
+            log.exception("fiscal check for the heartbeat failed")
+            return []
+
+    def _redeliver(
+        self, checks: list[redelivery.FnCheck], answer: HeartbeatAnswer, delivered_before: int
+    ) -> None:
+        """Send again what Odoo's answer says it lost; one WARNING line per FN that had any."""
+        if not checks or not answer.fiscal_documents:
+            return
+        try:
+            requeued = redelivery.requeue_missing(
+                checks, answer.fiscal_documents, delivered_before, self.capacity
+            )
+        except Exception:  # a full disk, a locked buffer: the next heartbeat asks again
+            log.exception("re-delivery to Odoo could not be queued")
+            return
+        for r in requeued:
+            log.warning(
+                "Odoo lost fiscal documents of FN %s (it holds up to FD %d, %d from FD %d on; this till "
+                "delivered %d there): %d sent again (%d above its last FD, %d below, %d sales of refunds)",
+                r.fn_number, r.holds.max_fd, r.holds.count, r.holds.from_fd, r.delivered,
+                r.total, r.above, r.below, r.originals,
+            )  # fmt: skip
+        if requeued and self.on_requeued is not None:
+            self.on_requeued()
 
     def run(self) -> None:
         self.beat()  # know the network state right after start

@@ -140,6 +140,13 @@ class _BufferCollector:
             for option in options:
                 family.add_metric([pos, option], values.get((stored, f"{key}={option}"), 0))
             yield family
+        redeliveries = CounterMetricFamily(
+            "kkt_odoo_redeliveries",
+            "Receipts sent to Odoo again because Odoo lost them (central server restored from a backup)",
+            labels=["pos_id"],
+        )
+        redeliveries.add_metric([pos], values.get(("kkt_odoo_redeliveries_total", ""), 0))
+        yield redeliveries
         hist = HistogramMetricFamily("kkt_sync_duration_seconds", "Sync run duration", labels=["pos_id"])
         buckets = [
             (str(le), values.get(("kkt_sync_duration_seconds_bucket", f"le={le}"), 0))

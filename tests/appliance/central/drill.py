@@ -1,14 +1,14 @@
-"""The disaster-recovery drill of the central server (issue 19), run by tests/appliance/test_booted_central.py.
+"""The disaster-recovery drill of the central server (issue 19), run by test_booted_central.py.
 
-With two tills (KKT emulator + adapter processes on the host, delivering to the central Odoo through nginx over
-TLS 1.3) selling all along:
+With two tills (KKT emulator + adapter processes on the host, delivering to the central Odoo through nginx
+over TLS 1.3) selling all along:
 
 1. before the restore point: the tills sell and deliver; the back office books sale orders and a stock count;
 2. the restore point (``pg_create_restore_point``, its WAL archived by pgBackRest);
 3. after it: more sales delivered, more orders, another stock count — the part the restore must lose
    (orders and stock), and must not lose (fiscal documents: the tills re-deliver them);
 4. the disaster: the server is wiped (no clean shutdown), the tills keep selling into their journals;
-5. the rebuild by runbooks/central-rebuild.md: a fresh Debian 12, ``central.yml`` with
+5. the rebuild by runbooks/restore-central-server.md: a fresh Debian 12, ``central.yml`` with
    ``-e central_postgresql_restore=true`` and the restore point as target;
 6. the comparison: every fiscal document of the tills' journals in Odoo exactly once (checksum of receipt id
    + FN + FD + total on both sides), sale orders and stock as of the restore point.
@@ -52,7 +52,8 @@ def journal_rows(tills: list[Till]) -> set[tuple[str, str, int, int]]:
     rows: set[tuple[str, str, int, int]] = set()
     for till in tills:
         for rid, fn, fd, total in read_db(
-            till.adapter.db_path, "SELECT id, fn_number, fd_number, total FROM receipts WHERE fd_number IS NOT NULL"
+            till.adapter.db_path,
+            "SELECT id, fn_number, fd_number, total FROM receipts WHERE fd_number IS NOT NULL",
         ):
             rows.add((rid, fn, int(fd), int(total)))
     return rows
@@ -60,10 +61,9 @@ def journal_rows(tills: list[Till]) -> set[tuple[str, str, int, int]]:
 
 def odoo_rows(central: Central, fns: list[str]) -> list[tuple[str, str, int, int]]:
     """The same four fields of every fiscal document Odoo holds for these FNs (duplicates kept)."""
-    fn_list = ", ".join(f"'{fn}'" for fn in fns)
-    rows = central.psql(
-        f"SELECT receipt_id, fn_number, fd, total FROM optics_fiscal_document WHERE fn_number IN ({fn_list})"
-    )
+    fn_list = ", ".join(f"'{fn}'" for fn in fns)  # FN numbers the drill generated: digits only
+    query = "SELECT receipt_id, fn_number, fd, total FROM optics_fiscal_document WHERE fn_number IN "
+    rows = central.psql(query + f"({fn_list})")
     return [(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
 
 
@@ -79,7 +79,9 @@ class BackOffice:
         self.odoo, self.tag = odoo, tag
         self.partner = odoo.call("res.partner", "create", {"name": f"Drill customer {tag}"})
         self.product = odoo.call(
-            "product.product", "create", {"name": f"Drill frame {tag}", "detailed_type": "product", "list_price": 4500}
+            "product.product",
+            "create",
+            {"name": f"Drill frame {tag}", "detailed_type": "product", "list_price": 4500},
         )
         [warehouse] = odoo.call("stock.warehouse", "search_read", [], fields=["lot_stock_id"], limit=1)
         self.location = warehouse["lot_stock_id"][0]
@@ -94,18 +96,26 @@ class BackOffice:
                 {"partner_id": self.partner, "client_order_ref": ref, "order_line": [(0, 0, line)]},
             )
             self.odoo.call("sale.order", "action_confirm", [order])
-        quant = self.odoo.call(
-            "stock.quant",
+        # The product form's «Update Quantity» (a stock count at the warehouse's stock location).
+        template = self.odoo.call("product.product", "read", [self.product], ["product_tmpl_id"])[0]
+        wizard = self.odoo.call(
+            "stock.change.product.qty",
             "create",
-            {"product_id": self.product, "location_id": self.location, "inventory_quantity": stock},
-            context={"inventory_mode": True},
+            {
+                "product_id": self.product,
+                "product_tmpl_id": template["product_tmpl_id"][0],
+                "new_quantity": stock,
+            },
         )
-        self.odoo.call("stock.quant", "action_apply_inventory", [quant], context={"inventory_mode": True})
+        self.odoo.call("stock.change.product.qty", "change_product_qty", [wizard])
 
     def state(self) -> tuple[list[str], float]:
         """The drill's sale orders (client refs, sorted) and the counted stock of its product."""
         orders = self.odoo.call(
-            "sale.order", "search_read", [("client_order_ref", "like", f"drill-{self.tag}-")], fields=["client_order_ref"]
+            "sale.order",
+            "search_read",
+            [("client_order_ref", "like", f"drill-{self.tag}-")],
+            fields=["client_order_ref"],
         )
         quants = self.odoo.call(
             "stock.quant",
@@ -129,7 +139,7 @@ def metric_sum(till: Till, name: str) -> float:
 def sell(tills: list[Till], count: int) -> None:
     for _ in range(count):
         for till in tills:
-            key, resp = till.sell()
+            _, resp = till.sell()
             assert resp.status_code == 200 and resp.json()["status"] == "printed", resp.text[:300]
 
 
@@ -149,15 +159,15 @@ def wait_documents(central: Central, tills: list[Till], fns: list[str], timeout:
     return time.monotonic() - started
 
 
-def run_drill(central: Central, workdir: Path, restore_vars: list[str], admin_password: str) -> Figures:
+def run_drill(central: Central, workdir: Path, admin_password: str) -> Figures:
     """The drill on a converged server; returns its figures (asserts the comparison)."""
     figures = Figures()
     run = uuid.uuid4().hex[:6]
     cafile = central.certificate(workdir / "central.pem")
     odoo = central.odoo(cafile, ADMIN_LOGIN, admin_password)
-    fns = {f"store900-drill{n}": f"9999{uuid.uuid4().int % 10**12:012d}" for n in (1, 2)}
+    fns = {f"store900-drill{n}-{run}": f"9999{uuid.uuid4().int % 10**12:012d}" for n in (1, 2)}
     # Tills are registered (tokens issued) before the restore point: a till registered after it would be
-    # unknown to the restored Odoo (runbooks/central-rebuild.md says to re-issue such tokens).
+    # unknown to the restored Odoo (runbooks/restore-central-server.md says to re-issue such tokens).
     tokens = {}
     for pos_id in fns:
         till_id = odoo.call("pos.offline.buffer.status", "create", {"name": pos_id, "pos_id": pos_id})
@@ -170,8 +180,8 @@ def run_drill(central: Central, workdir: Path, restore_vars: list[str], admin_pa
         for pos_id, fn in fns.items():
             tills.append(
                 Till.start(
-                    workdir, pos_id, ofd_url=ofd.url, odoo_url=central.url, env=env, odoo_token=tokens[pos_id],
-                    fn_number=fn,
+                    workdir, pos_id, ofd_url=ofd.url, odoo_url=central.url, env=env,
+                    odoo_token=tokens[pos_id], fn_number=fn,
                 )
             )  # fmt: skip
         office = BackOffice(odoo, run)
@@ -183,12 +193,16 @@ def run_drill(central: Central, workdir: Path, restore_vars: list[str], admin_pa
         # 2. The restore point, and its WAL in the repository (pgbackrest check switches and waits).
         point = f"drill_{run}"
         central.psql(f"SELECT pg_create_restore_point('{point}')", db="postgres")
-        central.exec("runuser", "-u", "postgres", "--", "pgbackrest", "--stanza=opticserp", "check", timeout=300)
+        central.exec(
+            "runuser", "-u", "postgres", "--", "pgbackrest", "--stanza=opticserp", "check", timeout=300
+        )
         # 3. After it: delivered documents the restore loses and the tills must re-deliver.
         sell(tills, SALES["after"])
         office.book("after", ORDERS["after"], STOCK["after"])
         wait_documents(central, tills, list(fns.values()), timeout=120)
-        central.exec("runuser", "-u", "postgres", "--", "pgbackrest", "--stanza=opticserp", "check", timeout=300)
+        central.exec(
+            "runuser", "-u", "postgres", "--", "pgbackrest", "--stanza=opticserp", "check", timeout=300
+        )
         delivered_before_wipe = len(journal_rows(tills))
         # 4. The disaster; the stores keep selling.
         wiped = time.monotonic()
@@ -196,11 +210,15 @@ def run_drill(central: Central, workdir: Path, restore_vars: list[str], admin_pa
         sell(tills, SALES["outage"])
         # 5. The rebuild by the runbook.
         figures.seconds["boot of a fresh Debian 12"] = central.up()
-        took, _, _ = central.playbook(*restore_vars, f"-e central_postgresql_restore_target={point}")
+        took, _, _ = central.playbook(
+            "-e", "central_postgresql_restore=true", "-e", f"central_postgresql_restore_target={point}"
+        )
         figures.seconds["converge with the pgBackRest restore"] = took
         figures.seconds["RTO: wipe → Odoo serving again"] = time.monotonic() - wiped
         odoo = central.odoo(cafile, ADMIN_LOGIN, admin_password)
-        figures.seconds["re-delivery after the rebuild"] = wait_documents(central, tills, list(fns.values()), 300)
+        figures.seconds["re-delivery after the rebuild"] = wait_documents(
+            central, tills, list(fns.values()), 300
+        )
         figures.seconds["RTO: wipe → every fiscal document back"] = time.monotonic() - wiped
         # 6. The comparison.
         journal = journal_rows(tills)
@@ -216,7 +234,8 @@ def run_drill(central: Central, workdir: Path, restore_vars: list[str], admin_pa
         redelivered = sum(metric_sum(t, "kkt_odoo_redeliveries_total") for t in tills)
         figures.counts["receipts re-delivered by the tills"] = int(redelivered)
         print(
-            f"\nDR drill: checksum of receipt id + FN + FD + total equal on both sides ({checksum(have)[:16]}…); "
+            "\nDR drill: checksum of receipt id + FN + FD + total equal on both sides "
+            f"({checksum(have)[:16]}…); "
             f"orders {expected_office[0][:1]}… and stock {expected_office[1]:g} as of restore point {point}"
         )
         assert figures.seconds["RTO: wipe → every fiscal document back"] <= RTO_TARGET_SECONDS

@@ -4,8 +4,8 @@ converged with ansible/playbooks/central.yml, and what the host side needs to re
 Ports (127.0.0.1 on the host, forwarded by slirp4netns into the container): sshd ``ssh_port``, nginx 443 on
 ``https_port``. The container reaches the host's loopback as 10.0.2.2 (``TILL_HOST_LOOPBACK=1``: the till
 backups are pulled from a till container whose sshd is forwarded there). The backup storage (pgBackRest's
-repository and the tills' copies) is a host folder bound at /srv/backup: it outlives the server, as the chain's
-backup storage outlives a lost central server.
+repository and the tills' copies) is a host folder bound at /srv/backup: it outlives the server, as the
+chain's backup storage outlives a lost central server.
 """
 
 from __future__ import annotations
@@ -20,14 +20,30 @@ import xmlrpc.client
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[3]
 SCRIPTS = REPO / "tests" / "appliance" / "scripts"
 ANSIBLE = REPO / "ansible"
 INVENTORY = REPO / "tests" / "appliance" / "central" / "inventory" / "hosts.yml"
 VAULT_PASSWORD = REPO / "tests" / "appliance" / "example-vault-password.txt"
 BIN = Path(sys.executable).parent
-#: The Odoo database the central_odoo role creates (tests/appliance/central/inventory: central_odoo_db_name).
-DB = "odoo"
+
+
+def _inventory_db() -> str:
+    """The Odoo database the central_odoo role creates: the test inventory's central_odoo_db_name, else the
+    role's default."""
+    for path in (
+        INVENTORY.parent / "group_vars" / "central" / "odoo.yml",
+        ANSIBLE / "roles" / "central_odoo" / "defaults" / "main.yml",
+    ):
+        value = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("central_odoo_db_name")
+        if value:
+            return str(value)
+    raise AssertionError("central_odoo_db_name is set nowhere")
+
+
+DB = _inventory_db()
 #: Where the harness mounts the host's Odoo tree (the inventory's central_odoo_src_dir).
 ODOO_MOUNT = "/opt/odoo17"
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
@@ -74,7 +90,9 @@ class Central:
         return float(boot.group(1)) if boot else 0.0
 
     def down(self) -> None:
-        subprocess.run([str(SCRIPTS / "till-down.sh"), self.name], capture_output=True, check=False, timeout=120)
+        subprocess.run(
+            [str(SCRIPTS / "till-down.sh"), self.name], capture_output=True, check=False, timeout=120
+        )
 
     def wipe(self) -> None:
         """The disaster: the machine is gone (no clean shutdown), only the backup storage survives."""
@@ -94,7 +112,9 @@ class Central:
             timeout=timeout,
         )
         if check and proc.returncode != 0:
-            raise CommandFailed(f"{' '.join(argv)} in {self.name} failed ({proc.returncode}): {proc.stdout[-2000:]}")
+            raise CommandFailed(
+                f"{' '.join(argv)} in {self.name} failed ({proc.returncode}): {proc.stdout[-2000:]}"
+            )
         return proc.stdout
 
     def psql(self, sql: str, db: str = DB) -> list[list[str]]:

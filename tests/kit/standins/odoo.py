@@ -7,8 +7,11 @@ only posts for that till (403 for another ``pos_id``). ``POST /optics_pos_ru54fz
 100 printed receipts, idempotent on ``receipt_id`` + FD: ``created`` (new), ``duplicate`` (same receipt_id, FN
 and FD again; a success for the till) or ``rejected`` with a reason (invalid fields, receipt_id reused with
 another FN/FD, FN+FD already owned by another receipt, refund of an unknown receipt). ``POST
-/optics_pos_ru54fz/v1/heartbeat`` keeps the last heartbeat per till. Both answer ``server_time_ms`` (+
-``clock_skew_ms`` of the mode). The contract is docs/api/odoo-till-contract.md.
+/optics_pos_ru54fz/v1/heartbeat`` keeps the last heartbeat per till and answers ``fiscal_documents`` for
+the FNs of ``fiscal_check`` from the receipts recorded. Both answer ``server_time_ms`` (+ ``clock_skew_ms``
+of the mode). ``POST /control/forget`` drops recorded receipts as a restore of Odoo's database to an earlier
+point would (the tills send them again, kkt_adapter/buffer/redelivery.py). The contract is
+docs/api/odoo-till-contract.md.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ HLC = re.compile(r"[0-9]{15}\.[0-9]{5}")  # use fullmatch  # str(kkt_adapter.hlc
 MAX_TOTAL = 10**13  # kopecks (the FFD money field holds 5 bytes)
 MAX_FISCAL_SIGN = (1 << 48) - 1  # 1077 is at most 6 bytes
 MAX_POS_ID = 64
+MAX_FISCAL_CHECK = 4  # FNs answered per heartbeat (the addon's tools/heartbeat.py)
 REJECTED_BY_MODE = "rejected by Odoo (test mode)"
 
 
@@ -118,6 +122,23 @@ def check_receipt(item: dict[str, Any]) -> dict[str, Any]:
         "job_ref": job_ref,
         "prepayment": prepayment,
     }
+
+
+def fiscal_checks(value: Any) -> list[tuple[str, int]] | None:
+    """``fiscal_check`` as the addon reads it: None unless a list; well-formed entries only, an FN once,
+    at most ``MAX_FISCAL_CHECK``; anything else skipped, never refused."""
+    if not isinstance(value, list):
+        return None
+    checks: dict[str, int] = {}
+    for entry in value:
+        if len(checks) == MAX_FISCAL_CHECK:
+            break
+        if not isinstance(entry, dict):
+            continue
+        fn, from_fd = entry.get("fn_number"), entry.get("from_fd")
+        if isinstance(fn, str) and FN_NUMBER.fullmatch(fn) and is_int(from_fd, 1, U32_MAX):
+            checks.setdefault(fn, from_fd)
+    return list(checks.items())
 
 
 def parse_tokens(values: Iterable[str]) -> dict[str, str | None]:
@@ -242,6 +263,50 @@ class OdooStandin(Standin):
             self.record_durably(new)
         return results
 
+    def fiscal_documents(self, checks: list[tuple[str, int]]) -> dict[str, dict[str, int]]:
+        """Per FN asked about: the highest FD recorded (0 = none) and the receipts from ``from_fd`` on."""
+        with self.lock:
+            fds: dict[str, list[int]] = {fn: [] for fn, _ in checks}
+            for fn, fd in self.by_fd:
+                if fn in fds:
+                    fds[fn].append(fd)
+        return {
+            fn: {
+                "from_fd": from_fd,
+                "max_fd": max(fds[fn], default=0),
+                "count": sum(fd >= from_fd for fd in fds[fn]),
+            }
+            for fn, from_fd in checks
+        }
+
+    def forget(self, body: dict[str, Any]) -> list[str]:
+        """Drop receipts as a restore of Odoo's database to an earlier point loses them (journal too):
+        ``{"after_fd": N, "fn_number": FN?}`` those with an FD above N (of that FN, else of every FN),
+        ``{"receipt_ids": [...]}`` those receipts; both may be given. Returns the ids forgotten."""
+        unknown = sorted(set(body) - {"after_fd", "fn_number", "receipt_ids"})
+        if unknown:
+            raise ApiError(400, "invalid_forget", f"unknown fields: {', '.join(unknown)}")
+        after, fn, ids = body.get("after_fd"), body.get("fn_number"), body.get("receipt_ids", [])
+        if after is not None and not is_int(after, 0, U32_MAX):
+            raise ApiError(400, "invalid_forget", f"'after_fd' must be an integer 0..{U32_MAX}")
+        if fn is not None and not (isinstance(fn, str) and FN_NUMBER.fullmatch(fn)):
+            raise ApiError(400, "invalid_forget", "'fn_number' must be a string of 16 digits")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise ApiError(400, "invalid_forget", "'receipt_ids' must be a list of receipt ids")
+        with self.lock:
+            gone = [
+                record
+                for record in self.receipts.values()
+                if record["receipt_id"] in ids
+                or (after is not None and record["fd"] > after and fn in (None, record["fn_number"]))
+            ]
+            for record in gone:
+                self._forget(record)
+            kept = [{k: v for k, v in r.items() if k != "count"} for r in self.receipts.values()]
+            self.journal.truncate()
+            self.journal.append(kept)
+        return [record["receipt_id"] for record in gone]
+
     def heartbeat(self, body: dict[str, Any], pos_id: str) -> None:
         hlc, sent_at, status = body.get("hlc"), body.get("sent_at_ms"), body.get("status")
         if not isinstance(hlc, str) or not HLC.fullmatch(hlc):
@@ -261,6 +326,8 @@ class OdooStandin(Standin):
                 "status": status,
                 "received_at_ms": now_ms(),
             }
+            if "fiscal_check" in body:
+                self.heartbeats[pos_id]["fiscal_check"] = body["fiscal_check"]
 
     def register(self, app: Flask) -> None:
         @app.post(f"{API}/receipts")
@@ -277,7 +344,11 @@ class OdooStandin(Standin):
             pos_id = self.pos_id(body)
             self.authorize(pos_id)
             self.heartbeat(body, pos_id)
-            return {"server_time_ms": self.server_time_ms()}
+            answer: dict[str, Any] = {"server_time_ms": self.server_time_ms()}
+            checks = fiscal_checks(body.get("fiscal_check"))
+            if checks is not None:
+                answer["fiscal_documents"] = self.fiscal_documents(checks)
+            return answer
 
         @app.get("/control/receipts")
         def _control_receipts() -> Any:
@@ -288,6 +359,10 @@ class OdooStandin(Standin):
         def _control_heartbeats() -> Any:
             with self.lock:
                 return dict(self.heartbeats)
+
+        @app.post("/control/forget")
+        def _control_forget() -> Any:
+            return {"forgotten": self.forget(json_body())}
 
 
 class OdooControl(ControlClient):
@@ -310,6 +385,21 @@ class OdooControl(ControlClient):
 
     def heartbeats(self) -> dict[str, dict[str, Any]]:
         return self._call("GET", "/control/heartbeats")
+
+    def forget(
+        self,
+        *,
+        after_fd: int | None = None,
+        fn_number: str | None = None,
+        receipt_ids: Iterable[str] = (),
+    ) -> list[str]:
+        """Make the stand-in lose receipts as a restore of Odoo would; returns the receipt ids lost."""
+        body: dict[str, Any] = {"receipt_ids": list(receipt_ids)}
+        if after_fd is not None:
+            body["after_fd"] = after_fd
+        if fn_number is not None:
+            body["fn_number"] = fn_number
+        return self._call("POST", "/control/forget", body)["forgotten"]
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
