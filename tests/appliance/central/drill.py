@@ -214,8 +214,10 @@ def run_drill(central: Central, workdir: Path, admin_password: str) -> Figures:
             "-e", "central_postgresql_restore=true", "-e", f"central_postgresql_restore_target={point}"
         )
         figures.seconds["converge with the pgBackRest restore"] = took
+        # The tills (REQUESTS_CA_BUNDLE, read per connection) and this test trust the rebuilt server too.
+        central.certificate(cafile)
         figures.seconds["RTO: wipe → Odoo serving again"] = time.monotonic() - wiped
-        odoo = central.odoo(cafile, ADMIN_LOGIN, admin_password)
+        odoo = office.odoo = central.odoo(cafile, ADMIN_LOGIN, admin_password)
         figures.seconds["re-delivery after the rebuild"] = wait_documents(
             central, tills, list(fns.values()), 300
         )

@@ -160,8 +160,12 @@ class Central:
         return f"https://127.0.0.1:{self.https_port}"
 
     def certificate(self, path: Path) -> Path:
-        """The server's certificate (self-signed in the test inventory), for clients that must trust it."""
-        path.write_text(ssl.get_server_certificate(("127.0.0.1", self.https_port)), encoding="ascii")
+        """The server's certificate (self-signed in the test inventory) as the CA file of clients that must
+        trust it. A rebuilt server makes a new self-signed certificate with the same names; it replaces the
+        old one in the file (OpenSSL picks a trust anchor by subject), standing for the chain's CA, which in
+        production signs the certificate of every rebuild (central_proxy_certificate)."""
+        pem = ssl.get_server_certificate(("127.0.0.1", self.https_port))
+        path.write_text(pem, encoding="ascii")
         return path
 
     def odoo(self, cafile: Path, login: str, password: str) -> Odoo:

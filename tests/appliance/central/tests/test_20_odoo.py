@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[4]
 VAULT = REPO / "tests/appliance/central/inventory/group_vars/central/vault.yml"
 VAULT_PASSWORD = REPO / "tests/appliance/example-vault-password.txt"
 #: tests/appliance/central/inventory: central_odoo_db_name; the role's default addons.
-DB = "optics"
+DB = "odoo"
 OUR_ADDONS = ("optics_pos_ru54fz", "optics_core", "connector_b", "ru_accounting_extras")
 #: OCA addons our addons depend on, installed from their wheels into the venv (addons/oca-requirements.txt).
 OCA_ADDONS = ("l10n_ru", "report_xlsx")
@@ -223,7 +223,7 @@ def test_journal_holds_the_service_log(host):
     assert re.search(
         r" INFO \? odoo\.service\.server: HTTP service \(werkzeug\) running on 127\.0\.0\.1:8069", log
     )
-    assert re.search(r" INFO optics odoo\.modules\.loading: Modules loaded\.", log)
+    assert re.search(rf" INFO {DB} odoo\.modules\.loading: Modules loaded\.", log)
     assert not host.file("/var/log/odoo").exists
     assert "logfile = False" in host.file(CONF).content_string
 

@@ -206,6 +206,11 @@ def test_odoo_login_page_through_https_with_hsts(host, site):
     assert answer["headers"]["x-content-type-options"] == "nosniff"
 
 
+def test_database_manager_is_not_reachable_through_nginx(host, site):
+    for path in ("/web/database/manager", "/web/database/selector", "/web/database/backup"):
+        assert request(host, site, path)["status"] == 404, path
+
+
 def test_websocket_upgrade_is_answered_by_odoo(host, site):
     key = base64.b64encode(b"opticserp-ws-key").decode()  # 16 bytes, as RFC 6455 wants
     answer = request(
