@@ -147,11 +147,19 @@ class Central:
         started = time.monotonic()
         out = run(argv, env=env, cwd=ANSIBLE, timeout=timeout)
         took = time.monotonic() - started
+        self._keep_log(out)
         recap = {m.group(1): m for m in RECAP.finditer(out)}
         assert self.name in recap, f"no PLAY RECAP line for {self.name}:\n{out[-3000:]}"
         line = recap[self.name]
         assert (line.group(4), line.group(5)) == ("0", "0"), line.group(0)
         return took, int(line.group(3)), out
+
+    def _keep_log(self, out: str) -> None:
+        """Each run's output (profile_tasks timings included) under build/central/logs, numbered in order."""
+        logs = REPO / "build" / "central" / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        n = len(list(logs.glob(f"{self.name}-converge-*.log"))) + 1
+        (logs / f"{self.name}-converge-{n}.log").write_text(out, encoding="utf-8")
 
     # -- from the host, as a store reaches it --
 

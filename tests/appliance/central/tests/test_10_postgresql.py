@@ -6,7 +6,8 @@ superuser, the exporter's role reads pg_stat_statements through peer authenticat
 query runs. WAL archiving reaches the repository (``pgbackrest check``), the repository holds a full backup,
 the backup unit of the timers takes an incremental one under its sandbox, the timers carry the schedule —
 and the repository is useless without the key: every file is OpenSSL-encrypted (``Salted__``), pgBackRest
-cannot read it without the right key, and a marker row found in the data directory is nowhere in it.
+cannot read it without the right key, and a marker row found in the data directory is nowhere in it. The
+packages' logrotate entries rotate both logs.
 """
 
 from __future__ import annotations
@@ -184,3 +185,13 @@ def test_the_repository_is_unreadable_without_the_key(host):
         finally:
             host.run(f"rm -f {copy}")
         assert stanza["status"]["code"] != 0 and not stanza["backup"], (name, stanza["status"])
+
+
+def test_the_logs_are_rotated_by_the_packages_entries(host):
+    # /var/log/postgresql grows with the slow-statement log; /var/log/pgbackrest with every backup.
+    timer = host.check_output("systemctl show -p UnitFileState -p ActiveState logrotate.timer")
+    assert "UnitFileState=enabled" in timer and "ActiveState=active" in timer, timer
+    for entry, log in (("postgresql-common", "/var/log/postgresql"), ("pgbackrest", "/var/log/pgbackrest")):
+        debug = host.run("logrotate --debug /etc/logrotate.d/%s", entry)  # a dry run: parses, rotates nothing
+        assert debug.rc == 0, debug.stderr
+        assert log in debug.stdout + debug.stderr, (entry, debug.stderr)

@@ -4,9 +4,10 @@ Checked inside the server (``host.run``; requests go to 127.0.0.1 from the serve
 reaches Odoo): the service runs as odoo with the master, HTTP and cron workers and the gevent worker that
 odoo.conf asks for, listens on loopback only (8069, 8072), serves its login page and /websocket, refuses
 database management (list_db off, even with the master password), has our addons and the OCA ones
-installed, keeps attachments in PostgreSQL, logs to the journal, runs sandboxed as the unit says (and
-still prints a PDF report through wkhtmltopdf under MemoryDenyWriteExecute), from a venv holding exactly
-the wheelhouse's lock. The passwords come from the test inventory's vault.
+installed (the database recording the digests of their code), keeps attachments in PostgreSQL, logs to
+the journal, runs sandboxed as the unit says (and still prints a PDF report through wkhtmltopdf under
+MemoryDenyWriteExecute), from a venv holding exactly the wheelhouse's lock. The passwords come from the
+test inventory's vault.
 """
 
 import json
@@ -187,6 +188,37 @@ def test_our_addons_and_their_oca_dependencies_are_installed(host):
     assert psql(host, "SELECT active FROM res_lang WHERE code = 'ru_RU'") == [["t"]]
     # No demo data (--without-demo=all).
     assert psql(host, "SELECT count(*) FROM ir_module_module WHERE demo AND state = 'installed'") == [["0"]]
+
+
+def test_the_database_records_the_code_its_addons_were_installed_with(host):
+    """The digests central_odoo keeps in the database: nothing stale after a converge, and a changed file
+    makes its addon stale (the next converge updates it with -u), read by the role's own db_state.py."""
+    (value,) = psql(host, "SELECT value FROM ir_config_parameter WHERE key = 'central_odoo.addon_digests'")[0]
+    digests = json.loads(value)
+    assert sorted(digests) == sorted(OUR_ADDONS)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", d) for d in digests.values()), digests
+    script = (REPO / "ansible/roles/central_odoo/files/db_state.py").read_text(encoding="utf-8")
+
+    def stale(addons_dir: str) -> list[str]:
+        python = "runuser -u odoo -- /opt/odoo/venv/bin/python3"
+        result = host.run(
+            f"cd /var/lib/odoo && {python} -c %s read %s %s %s </dev/null",
+            script,
+            DB,
+            addons_dir,
+            ",".join(OUR_ADDONS),
+        )
+        assert result.rc == 0, result.stderr
+        return json.loads(result.stdout)["stale"]
+
+    assert stale("/opt/odoo/addons") == []
+    copy = host.check_output("mktemp -d /tmp/addons-XXXXXX")
+    try:
+        host.check_output(f"cp -a /opt/odoo/addons/. {copy}/ && chmod 0755 {copy}")
+        host.check_output(f"echo '# changed' >> {copy}/connector_b/__init__.py")
+        assert stale(copy) == ["connector_b"]
+    finally:
+        host.run("rm -rf %s", copy)
 
 
 def test_attachments_live_in_the_database(host):
