@@ -191,6 +191,6 @@ def test_central_server_converges_verifies_and_survives_its_loss(tmp_path):
     central.down()
     print("\nbooted central server (systemd-nspawn, 2-core machine):")
     for name, seconds in figures.items():
-        print(f"  {name:<52} {seconds:8.1f} s")
+        print(f"  {name:<58} {seconds:8.1f} s")
     print("disaster-recovery drill (target RTO ≤ 15 min here; the owner's plan allows 1 h):")
     print("\n".join(result.lines()))

@@ -42,8 +42,8 @@ class Figures:
     counts: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        out = [f"  {name:<52} {value:8.1f} s" for name, value in self.seconds.items()]
-        out += [f"  {name:<52} {value:8d}" for name, value in self.counts.items()]
+        out = [f"  {name:<58} {value:8.1f} s" for name, value in self.seconds.items()]
+        out += [f"  {name:<58} {value:8d}" for name, value in self.counts.items()]
         return out
 
 
